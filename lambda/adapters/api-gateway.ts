@@ -1,0 +1,121 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { parseDirectInvite, parseJson, parseOnboardingEvent, type InputIssue, type OnboardingRequest, type Parsed } from '../events';
+import type { Logger } from '../log';
+import type { OnboardingOutcome } from '../onboard';
+import { resultBody, verdictOf } from './answers';
+
+/**
+ * The API Gateway adapter (contract section 4): REST API (payload 1.0) and HTTP API (payload 2.0) proxy events in,
+ * a JSON answer out. It knows routes and status codes; the core knows neither.
+ */
+
+export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+export interface HttpAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The largest body accepted, in bytes (decoded). */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** When a retry may succeed but Atlas named no wait: the `Retry-After` we suggest, in seconds. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+const ROUTES: Record<string, (value: unknown) => Parsed<OnboardingRequest>> = {
+  '/events': parseOnboardingEvent,
+  '/invites': parseDirectInvite,
+};
+
+export type RunOnboarding = (request: OnboardingRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+
+export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
+  const e = event as Partial<APIGatewayProxyEvent & APIGatewayProxyEventV2> | null;
+  return typeof e === 'object' && e !== null && typeof e.requestContext === 'object' && (typeof e.httpMethod === 'string' || e.version === '2.0');
+}
+
+/**
+ * Answers one API Gateway request.
+ *
+ * @example
+ * const answer = await answerApiRequest(event, run, log); // { statusCode: 200, headers, body: '{"eventId":...}' }
+ */
+export async function answerApiRequest(event: ApiGatewayEvent, run: RunOnboarding, baseLog: Logger): Promise<HttpAnswer> {
+  const { method, path, requestId } = requestLine(event);
+  const log = baseLog.child({ requestId });
+  const parseBody = ROUTES[path];
+  if (!parseBody) return json(404, { error: 'not_found', message: `no route ${path}; use POST /events or POST /invites` });
+  if (method !== 'POST') return json(405, { error: 'method_not_allowed', message: `${path} accepts POST` }, { allow: 'POST' });
+
+  const dryRun = dryRunOf(event.queryStringParameters?.dryRun);
+  if (dryRun === 'invalid') return invalid('invalid_event', [{ path: 'dryRun', message: 'must be true or false' }]);
+
+  const text = bodyText(event);
+  if (text === undefined) return json(413, { error: 'payload_too_large', message: `the body must be at most ${MAX_BODY_BYTES} bytes` });
+  const body = parseJson(text);
+  if (!body.ok) return invalid(body.error, body.issues);
+  const parsed = parseBody(body.value);
+  if (!parsed.ok) {
+    log.info('request rejected', { outcome: parsed.error, issues: parsed.issues.map((i) => i.path) });
+    return invalid(parsed.error, parsed.issues);
+  }
+
+  const outcome = await run(parsed.value, { dryRun, fallbackId: requestId, log });
+  if (outcome.kind === 'refused') return json(403, { error: outcome.code, message: outcome.message, eventId: outcome.eventId });
+  const answer = resultBody(outcome.eventId, outcome.decisions);
+  const verdict = verdictOf(outcome.decisions);
+  if (verdict.kind === 'retry') {
+    const seconds = verdict.retryAfterMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    return json(503, answer, { 'retry-after': String(seconds) });
+  }
+  return json(verdict.kind === 'reject' ? 502 : 200, answer);
+}
+
+/** An answer for a failure we did not foresee: no detail, no stack, only the request id to find the log line. */
+export function internalError(requestId: string): HttpAnswer {
+  return json(500, { error: 'internal_error', message: 'the request could not be processed', requestId });
+}
+
+export function requestIdOf(event: ApiGatewayEvent): string {
+  return event.requestContext.requestId;
+}
+
+function requestLine(event: ApiGatewayEvent): { method: string; path: string; requestId: string } {
+  const [method, rawPath] =
+    'version' in event && event.version === '2.0' ? [event.requestContext.http.method, event.rawPath] : [(event as APIGatewayProxyEvent).httpMethod, (event as APIGatewayProxyEvent).path];
+  const stage = event.requestContext.stage;
+  let path = rawPath || '/';
+  // A custom domain or a default endpoint may put the stage in front of the route.
+  if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return { method: method.toUpperCase(), path, requestId: requestIdOf(event) };
+}
+
+function dryRunOf(value: string | undefined): boolean | 'invalid' {
+  if (value === undefined) return false;
+  const text = value.trim().toLowerCase();
+  if (text === 'true' || text === '1' || text === '') return true;
+  if (text === 'false' || text === '0') return false;
+  return 'invalid';
+}
+
+/** The body as text, or `undefined` when it is over the limit. */
+function bodyText(event: ApiGatewayEvent): string | undefined {
+  const raw = event.body ?? '';
+  if (!event.isBase64Encoded) return Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES ? undefined : raw;
+  // Base64 is 4/3 of the bytes: refuse before decoding anything much larger than the limit.
+  if (raw.length > Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4) return undefined;
+  const bytes = Buffer.from(raw, 'base64');
+  return bytes.length > MAX_BODY_BYTES ? undefined : bytes.toString('utf8');
+}
+
+function invalid(error: 'invalid_json' | 'invalid_event', issues: InputIssue[]): HttpAnswer {
+  return json(400, { error, issues });
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,129 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ConfigError } from '../config';
+import { mapConcurrently } from '../concurrency';
+import type { Deadline } from '../deadline';
+import { parseMessageBody, type OnboardingRequest } from '../events';
+import type { Logger } from '../log';
+import type { OnboardingOutcome } from '../onboard';
+import { describeFailures, describeIssues, verdictOf } from './answers';
+
+/**
+ * The SQS adapter (contract section 7): every record ends acknowledged (done, or dead-lettered with its reason) or
+ * named in `batchItemFailures` for redelivery. Nothing is dropped, and no record's failure throws.
+ */
+
+/** What the adapter needs of SQS. */
+export interface QueueActions {
+  /** Sends `body` unchanged to the dead-letter queue with `errorCode` / `errorMessage` attributes. */
+  deadLetter(queueUrl: string, body: string, errorCode: string, errorMessage: string): Promise<void>;
+  /** Hides a received message for `seconds` (ChangeMessageVisibility). */
+  delay(queueUrl: string, receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export type RunOnboarding = (request: OnboardingRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+
+export interface SqsAdapterOptions {
+  run: RunOnboarding;
+  queue: QueueActions;
+  deadLetterQueueUrl: string | undefined;
+  concurrency: number;
+  deadline: Deadline;
+  log: Logger;
+}
+
+type RecordDecision = 'done' | 'dead_lettered' | 'redeliver';
+
+/** SQS's longest visibility timeout, in seconds. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as Partial<SQSEvent> | null)?.Records;
+  return Array.isArray(records) && records.length > 0 && (records[0] as Partial<SQSRecord>)?.eventSource === 'aws:sqs';
+}
+
+/**
+ * Processes one batch, records concurrently up to `concurrency`, and names the records to redeliver.
+ *
+ * @example
+ * const { batchItemFailures } = await answerSqsBatch(event, { run, queue, deadLetterQueueUrl, concurrency: 10, deadline, log });
+ */
+export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions): Promise<SQSBatchResponse> {
+  // Without a dead-letter queue a permanent failure has nowhere to go: fail the whole batch so nothing is lost.
+  if (!options.deadLetterQueueUrl) throw new ConfigError('DEAD_LETTER_QUEUE_URL', 'is required to process SQS messages');
+  const deadLetterQueueUrl = options.deadLetterQueueUrl;
+  const decisions = await mapConcurrently(event.Records, options.concurrency, async (record) => {
+    const log = options.log.child({ messageId: record.messageId });
+    try {
+      return await decide(record, { ...options, deadLetterQueueUrl, log });
+    } catch (err) {
+      log.error('message failed unexpectedly; leaving it for redelivery', { error: err as Error, outcome: 'redeliver' });
+      return 'redeliver' as const;
+    }
+  });
+  const batchItemFailures = event.Records.filter((_, i) => decisions[i] === 'redeliver').map((r) => ({ itemIdentifier: r.messageId }));
+  options.log.info('batch done', {
+    records: event.Records.length,
+    redeliver: batchItemFailures.length,
+    deadLettered: decisions.filter((d) => d === 'dead_lettered').length,
+  });
+  return { batchItemFailures };
+}
+
+async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLetterQueueUrl: string }): Promise<RecordDecision> {
+  const { log } = options;
+  const parsed = parseMessageBody(record.body);
+  if (!parsed.ok) return deadLetter(record, parsed.error, describeIssues(parsed.issues), options);
+
+  const outcome = await options.run(parsed.value, { fallbackId: record.messageId, log });
+  if (outcome.kind === 'refused') return deadLetter(record, outcome.code, outcome.message, options);
+
+  const verdict = verdictOf(outcome.decisions);
+  if (verdict.kind === 'retry') {
+    // Atlas asked for a wait the invocation could not afford: hide the message until then instead of waiting.
+    if (verdict.retryAfterMs !== undefined && verdict.retryAfterMs > options.deadline.remainingMs()) {
+      const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+      try {
+        await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds);
+        log.info('message delayed as Atlas asked', { outcome: 'redeliver', visibilityTimeoutSeconds: seconds });
+      } catch (err) {
+        log.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
+      }
+    }
+    log.info('message left for redelivery', { eventId: outcome.eventId, outcome: 'redeliver' });
+    return 'redeliver';
+  }
+  if (verdict.kind === 'reject') {
+    const first = verdict.failures[0]!.error!;
+    return deadLetter(record, first.code, describeFailures(verdict.failures), { ...options, log: log.child({ eventId: outcome.eventId }) });
+  }
+  return 'done';
+}
+
+async function deadLetter(
+  record: SQSRecord,
+  errorCode: string,
+  errorMessage: string,
+  options: { queue: QueueActions; deadLetterQueueUrl: string; log: Logger },
+): Promise<RecordDecision> {
+  try {
+    await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage);
+    options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, errorMessage });
+    return 'dead_lettered';
+  } catch (err) {
+    options.log.error('could not dead-letter the message; leaving it for redelivery', { outcome: 'redeliver', errorCode, awsError: (err as Error).name });
+    return 'redeliver';
+  }
+}
+
+/**
+ * The source queue's URL from a record's `eventSourceARN` (`arn:aws:sqs:REGION:ACCOUNT:NAME`).
+ *
+ * @example
+ * sourceQueueUrl('arn:aws:sqs:eu-west-1:123456789012:onboarding'); // https://sqs.eu-west-1.amazonaws.com/123456789012/onboarding
+ */
+export function sourceQueueUrl(arn: string): string {
+  const [, partition, , region, account, name] = arn.split(':');
+  if (!partition || !region || !account || !name) throw new Error(`not an SQS queue ARN: ${arn}`);
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${name}`;
+}

@@ -1,0 +1,86 @@
+import type { Deadline } from '../deadline';
+import { AtlasError } from './errors';
+
+/**
+ * The retry policy for Atlas calls, in one place: exponential backoff with full jitter, `Retry-After` honoured,
+ * and never a wait or an attempt past the invocation's deadline.
+ */
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  attemptTimeoutMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The longest wait we take from Atlas: SQS's largest visibility timeout (12 hours). */
+const MAX_RETRY_AFTER_MS = 43_200_000;
+/** An attempt with less time than this left is not started: it could not finish. */
+const MIN_ATTEMPT_MS = 50;
+
+/**
+ * Reads a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110 section 10.2.3), in milliseconds from `now`.
+ *
+ * @example
+ * parseRetryAfter('120', Date.now()); // 120000
+ * parseRetryAfter('Wed, 21 Oct 2026 07:28:00 GMT', Date.now());
+ */
+export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_RETRY_AFTER_MS);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+}
+
+/** Full jitter: a uniform wait between 0 and the exponential ceiling of this attempt (AWS Architecture Blog). */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; error: AtlasError };
+
+export interface RetryHooks {
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  onRetry?: (error: AtlasError, attempt: number, delayMs: number) => void;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` until it succeeds, fails other than transiently, runs out of attempts, or would run past the
+ * deadline. An attempt gets `timeoutMs`: the policy's per-attempt timeout, cut to the time left.
+ *
+ * A transient failure whose wait does not fit in the time left comes back with that wait in `retryAfterMs`, so the
+ * caller can ask to be redelivered then instead of spending the invocation waiting.
+ */
+export async function withRetries<T>(
+  attempt: (timeoutMs: number, attemptNumber: number) => Promise<AttemptOutcome<T>>,
+  policy: RetryPolicy,
+  deadline: Deadline,
+  hooks: RetryHooks = {},
+): Promise<AttemptOutcome<T>> {
+  const sleep = hooks.sleep ?? defaultSleep;
+  let last: AtlasError | undefined;
+  for (let n = 1; n <= policy.maxAttempts; n++) {
+    const left = deadline.remainingMs();
+    if (left < MIN_ATTEMPT_MS) break;
+    const outcome = await attempt(Math.min(policy.attemptTimeoutMs, left), n);
+    if (outcome.ok || outcome.error.kind !== 'transient') return outcome;
+    last = outcome.error;
+    if (n === policy.maxAttempts) break;
+    const askedMs = last.details.retryAfterMs;
+    // Atlas advises waiting at least Retry-After; a little jitter on top keeps concurrent callers apart.
+    const delay = askedMs !== undefined ? askedMs + backoffDelay(1, policy, hooks.random) : backoffDelay(n, policy, hooks.random);
+    if (delay + MIN_ATTEMPT_MS > deadline.remainingMs()) return { ok: false, error: last };
+    hooks.onRetry?.(last, n, delay);
+    await sleep(delay);
+  }
+  return {
+    ok: false,
+    error: last ?? new AtlasError('transient', 'DEADLINE_EXCEEDED', 'no time was left in this invocation to call Atlas'),
+  };
+}

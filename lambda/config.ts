@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LOG_LEVELS } from './log';
+import { parseRuleFile, RuleFileError, type RuleFile } from './rules/schema';
+
+/**
+ * The function's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
+ * {@link ConfigError} that names the variable.
+ */
+
+export const INVITE_APIS = ['invites', 'users'] as const;
+export type InviteApi = (typeof INVITE_APIS)[number];
+
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+const positiveInt = (max: number) =>
+  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` });
+const nonNegativeInt = (max: number) =>
+  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(max, { error: `must be at most ${max}` });
+const optionalText = z.string().trim().min(1).optional().catch(undefined);
+
+const environment = z.object({
+  ATLAS_SECRET_ID: optionalText,
+  ATLAS_CLIENT_ID: optionalText,
+  ATLAS_CLIENT_SECRET: optionalText,
+  ATLAS_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://cloud.mongodb.com' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('https://cloud.mongodb.com'),
+  ATLAS_INVITE_API: z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }).default('invites'),
+  ROLE_MAPPING_FILE: optionalText,
+  ROLE_MAPPING: optionalText,
+  DEAD_LETTER_QUEUE_URL: z.url({ error: 'must be an SQS queue URL' }).optional(),
+  DRY_RUN: flag.default(false),
+  ATLAS_MAX_ATTEMPTS: positiveInt(20).default(5),
+  ATLAS_TIMEOUT_MS: positiveInt(120_000).default(10_000),
+  ATLAS_RETRY_BASE_MS: positiveInt(60_000).default(200),
+  ATLAS_RETRY_MAX_MS: positiveInt(300_000).default(10_000),
+  SECRET_TTL_SECONDS: nonNegativeInt(86_400).default(300),
+  BATCH_CONCURRENCY: positiveInt(100).default(10),
+  DEADLINE_MARGIN_MS: nonNegativeInt(60_000).default(1_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+export type Credentials = { clientId: string; clientSecret: string };
+
+export interface Config {
+  atlasBaseUrl: string;
+  inviteApi: InviteApi;
+  /** Where the service-account credentials come from: a Secrets Manager secret, or (local runs) the environment. */
+  credentials: { secretId: string } | { fixed: Credentials } | undefined;
+  rules: RuleFile;
+  deadLetterQueueUrl: string | undefined;
+  dryRun: boolean;
+  retry: { maxAttempts: number; attemptTimeoutMs: number; baseDelayMs: number; maxDelayMs: number };
+  secretTtlMs: number;
+  batchConcurrency: number;
+  deadlineMarginMs: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** A configuration problem; `variable` names the environment variable (or rule file) at fault. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`configuration error: ${variable} ${detail}`);
+  }
+}
+
+/**
+ * Reads and validates the configuration from an environment.
+ *
+ * @example
+ * const config = loadConfig({ ROLE_MAPPING_FILE: 'examples/rules.json', DRY_RUN: 'true' });
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const vars = parsed.data;
+  return {
+    atlasBaseUrl: vars.ATLAS_BASE_URL,
+    inviteApi: vars.ATLAS_INVITE_API,
+    credentials: credentialsFrom(vars, env),
+    rules: rulesFrom(vars),
+    deadLetterQueueUrl: vars.DEAD_LETTER_QUEUE_URL,
+    dryRun: vars.DRY_RUN,
+    retry: {
+      maxAttempts: vars.ATLAS_MAX_ATTEMPTS,
+      attemptTimeoutMs: vars.ATLAS_TIMEOUT_MS,
+      baseDelayMs: vars.ATLAS_RETRY_BASE_MS,
+      maxDelayMs: vars.ATLAS_RETRY_MAX_MS,
+    },
+    secretTtlMs: vars.SECRET_TTL_SECONDS * 1000,
+    batchConcurrency: vars.BATCH_CONCURRENCY,
+    deadlineMarginMs: vars.DEADLINE_MARGIN_MS,
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+function credentialsFrom(vars: z.infer<typeof environment>, env: Record<string, string | undefined>): Config['credentials'] {
+  if (vars.ATLAS_SECRET_ID) return { secretId: vars.ATLAS_SECRET_ID };
+  // In Lambda the credentials must come from Secrets Manager: a secret in a function's environment is readable by
+  // anyone who may read its configuration.
+  const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+  if (vars.ATLAS_CLIENT_ID && vars.ATLAS_CLIENT_SECRET && !inLambda) {
+    return { fixed: { clientId: vars.ATLAS_CLIENT_ID, clientSecret: vars.ATLAS_CLIENT_SECRET } };
+  }
+  if (vars.DRY_RUN) return undefined;
+  if (inLambda) throw new ConfigError('ATLAS_SECRET_ID', 'is required in AWS Lambda (the Secrets Manager secret holding {"clientId","clientSecret"})');
+  if (vars.ATLAS_CLIENT_ID && !vars.ATLAS_CLIENT_SECRET) throw new ConfigError('ATLAS_CLIENT_SECRET', 'is required with ATLAS_CLIENT_ID');
+  if (vars.ATLAS_CLIENT_SECRET && !vars.ATLAS_CLIENT_ID) throw new ConfigError('ATLAS_CLIENT_ID', 'is required with ATLAS_CLIENT_SECRET');
+  throw new ConfigError('ATLAS_SECRET_ID', 'is required (or, for local runs, ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET)');
+}
+
+function rulesFrom(vars: z.infer<typeof environment>): RuleFile {
+  if (vars.ROLE_MAPPING_FILE && vars.ROLE_MAPPING) {
+    throw new ConfigError('ROLE_MAPPING', 'and ROLE_MAPPING_FILE are both set; set one');
+  }
+  try {
+    if (vars.ROLE_MAPPING) return parseRuleFile(vars.ROLE_MAPPING, 'ROLE_MAPPING');
+    if (vars.ROLE_MAPPING_FILE) {
+      let text: string;
+      try {
+        text = readFileSync(vars.ROLE_MAPPING_FILE, 'utf8');
+      } catch (err) {
+        throw new ConfigError('ROLE_MAPPING_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${vars.ROLE_MAPPING_FILE})`);
+      }
+      return parseRuleFile(text, `ROLE_MAPPING_FILE ${vars.ROLE_MAPPING_FILE}`);
+    }
+  } catch (err) {
+    if (err instanceof RuleFileError) throw new ConfigError(err.origin.split(' ')[0]!, `holds ${err.message}`);
+    throw err;
+  }
+  throw new ConfigError('ROLE_MAPPING_FILE', 'or ROLE_MAPPING is required (the rule file)');
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVING_TYPES, projectRole, type EventType } from './rules/schema';
+
+/**
+ * The shapes that arrive (contract section 3): the onboarding event, the direct invite, and the SNS and EventBridge
+ * envelopes an SQS body may come in. One zod schema per shape, for parsing, types and error messages.
+ */
+
+/** One problem with an input: `path` is dotted (`user.email`, `roles.1`), empty for the whole body. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+// Control characters (C0, DEL, C1) and the bidirectional marks and overrides that make an address display as
+// something it is not.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** An error message that says "is required" when the field is missing, and `message` otherwise. */
+function expected(message: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
+}
+
+export const emailAddress = z
+  .string({ error: expected('must be a string') })
+  .max(254, { error: 'must be at most 254 characters' })
+  .refine((value) => !UNSAFE_CHARACTERS.test(value), { error: 'must not contain control or bidirectional-override characters', abort: true })
+  .pipe(z.email({ error: 'must be a valid e-mail address' }));
+
+const field = z.string({ error: 'must be a string' }).max(1024, { error: 'must be at most 1024 characters' });
+const TYPES_OF_SOURCE: Record<string, readonly EventType[]> = {
+  hr: ['employee.hired', 'employee.updated', 'employee.terminated'],
+  sso: ['user.created', 'group.member.added', 'group.member.removed', 'user.deactivated'],
+};
+
+export const onboardingEvent = z
+  .object({
+    id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+    source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
+    type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
+    occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-28T09:00:00Z' }).optional(),
+    group: field.optional(),
+    user: z.object(
+      {
+        email: emailAddress,
+        department: field.optional(),
+        title: field.optional(),
+        location: field.optional(),
+        costCenter: field.optional(),
+        groups: z.array(field, { error: 'must be a list of strings' }).max(1000, { error: 'must list at most 1000 groups' }).optional(),
+      },
+      { error: expected('must be an object') },
+    ),
+  }, { error: 'must be a JSON object' })
+  .superRefine((event, ctx) => {
+    if (!TYPES_OF_SOURCE[event.source]?.includes(event.type)) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `is not an event type of source "${event.source}"` });
+    }
+  });
+export type OnboardingEvent = z.infer<typeof onboardingEvent>;
+
+export const directInvite = z.object(
+  {
+    id: z.string({ error: 'must be a string' }).min(1).max(256).optional(),
+    groupId: z.string({ error: expected('must be a string') }).pipe(groupId),
+    username: emailAddress,
+    roles: z
+      .array(projectRole, { error: expected('must be a list of Atlas project roles') })
+      .min(1, { error: 'must name at least one role' })
+      .max(20)
+      .refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' }),
+  },
+  { error: 'must be a JSON object' },
+);
+export type DirectInvite = z.infer<typeof directInvite>;
+
+/** What the core is asked to do. */
+export type OnboardingRequest = { kind: 'event'; event: OnboardingEvent } | { kind: 'direct'; invite: DirectInvite };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: 'invalid_json' | 'invalid_event'; issues: InputIssue[] };
+
+/** Leaving events never invite anyone. */
+export function isLeaving(event: OnboardingEvent): boolean {
+  return (LEAVING_TYPES as readonly string[]).includes(event.type);
+}
+
+/** Parses a body's text as JSON, with an issue that says where it broke. */
+export function parseJson(text: string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, error: 'invalid_json', issues: [{ path: '', message: (err as Error).message }] };
+  }
+}
+
+/** Validates an onboarding event (`POST /events`). */
+export function parseOnboardingEvent(value: unknown): Parsed<OnboardingRequest> {
+  const parsed = onboardingEvent.safeParse(value);
+  return parsed.success ? { ok: true, value: { kind: 'event', event: parsed.data } } : invalid(parsed.error);
+}
+
+/** Validates a direct invite (`POST /invites`). */
+export function parseDirectInvite(value: unknown): Parsed<OnboardingRequest> {
+  const parsed = directInvite.safeParse(value);
+  return parsed.success ? { ok: true, value: { kind: 'direct', invite: parsed.data } } : invalid(parsed.error);
+}
+
+/**
+ * Validates either kind, as an SQS body may carry both: a body with `groupId` or `username` and no `user` is a direct
+ * invite, anything else an onboarding event.
+ */
+export function parseAnyRequest(value: unknown): Parsed<OnboardingRequest> {
+  const looksDirect = isRecord(value) && !('user' in value) && ('groupId' in value || 'username' in value);
+  return looksDirect ? parseDirectInvite(value) : parseOnboardingEvent(value);
+}
+
+const snsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
+const eventBridgeEnvelope = z.object({ version: z.string(), 'detail-type': z.string(), detail: z.unknown() });
+
+/**
+ * Parses an SQS message body: raw JSON, or an SNS notification (whose `Message` is the event's JSON text), or an
+ * EventBridge event (whose `detail` is the event). Envelopes are opened once; an envelope inside an envelope is not.
+ */
+export function parseMessageBody(text: string): Parsed<OnboardingRequest> {
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const sns = snsEnvelope.safeParse(json.value);
+  if (sns.success) {
+    const inner = parseJson(sns.data.Message);
+    if (!inner.ok) return { ...inner, issues: inner.issues.map((i) => ({ ...i, path: 'Message' })) };
+    return prefixed(parseAnyRequest(inner.value), 'Message');
+  }
+  const bridge = eventBridgeEnvelope.safeParse(json.value);
+  if (bridge.success) return prefixed(parseAnyRequest(bridge.data.detail), 'detail');
+  return parseAnyRequest(json.value);
+}
+
+function prefixed<T>(parsed: Parsed<T>, prefix: string): Parsed<T> {
+  if (parsed.ok) return parsed;
+  return { ...parsed, issues: parsed.issues.map((i) => ({ ...i, path: i.path ? `${prefix}.${i.path}` : prefix })) };
+}
+
+function invalid(error: z.ZodError): Parsed<never> {
+  return {
+    ok: false,
+    error: 'invalid_event',
+    issues: error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,81 @@
+import type { DirectInvite, OnboardingEvent } from '../events';
+import { PROJECT_ROLES, type ConditionKey, type ProjectRole, type Rule, type RuleCondition, type RuleFile } from './schema';
+
+/**
+ * The rule engine (contract section 5): pure, no I/O, no clock.
+ */
+
+/** The roles one person gets in one project, and the rules that granted them. */
+export interface ProjectGrant {
+  groupId: string;
+  roles: ProjectRole[];
+  rules: string[];
+}
+
+const normalise = (value: string) => value.trim().toLowerCase();
+
+/** The event's values that a `when` key compares against (any may equal the rule's value). */
+function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {
+  switch (key) {
+    case 'source':
+      return [event.source];
+    case 'type':
+      return [event.type];
+    case 'group':
+      return [event.group, ...(event.user.groups ?? [])].filter((g): g is string => g !== undefined);
+    case 'emailDomain':
+      return [event.user.email.slice(event.user.email.lastIndexOf('@') + 1)];
+    default: {
+      const value = event.user[key];
+      return value === undefined ? [] : [value];
+    }
+  }
+}
+
+/** Whether every key of `when` holds for `event`; `ignore` lists keys to leave out of the comparison. */
+export function conditionHolds(when: RuleCondition, event: OnboardingEvent, ignore: readonly ConditionKey[] = []): boolean {
+  return (Object.entries(when) as [ConditionKey, string[] | undefined][]).every(([key, wanted]) => {
+    if (wanted === undefined || ignore.includes(key)) return true;
+    const have = new Set(eventValues(event, key).map(normalise));
+    return wanted.some((value) => have.has(normalise(value)));
+  });
+}
+
+/**
+ * The rules that match an event. For a leaving event, `type` is left out of the comparison, so the answer names the
+ * projects the person's attributes map to (each reported `ignored`, never invited).
+ */
+export function matchingRules(event: OnboardingEvent, rules: readonly Rule[], leaving: boolean): Rule[] {
+  return rules.filter((rule) => conditionHolds(rule.when, event, leaving ? ['type'] : []));
+}
+
+/**
+ * The projects and roles an event grants: every matching rule contributes, grants for the same project merge into
+ * one with the union of the roles (in the contract's role order), projects in the order the rules name them.
+ *
+ * @example
+ * const grants = grantsFor(event, ruleFile.rules, false);
+ * // [{ groupId: '5f1e2d3c4b5a69788796a5b4', roles: ['GROUP_READ_ONLY'], rules: ['okta-analytics-readers'] }]
+ */
+export function grantsFor(event: OnboardingEvent, rules: readonly Rule[], leaving: boolean): ProjectGrant[] {
+  const byProject = new Map<string, { roles: Set<ProjectRole>; rules: string[] }>();
+  for (const rule of matchingRules(event, rules, leaving)) {
+    for (const grant of rule.invite) {
+      let merged = byProject.get(grant.groupId);
+      if (!merged) byProject.set(grant.groupId, (merged = { roles: new Set(), rules: [] }));
+      for (const role of grant.roles) merged.roles.add(role);
+      if (!merged.rules.includes(rule.name)) merged.rules.push(rule.name);
+    }
+  }
+  return [...byProject].map(([groupId, { roles, rules: names }]) => ({
+    groupId,
+    roles: PROJECT_ROLES.filter((role) => roles.has(role)),
+    rules: names,
+  }));
+}
+
+/** The roles the rule file does not allow a direct invite to ask for in its project (empty: allowed). */
+export function disallowedDirectRoles(invite: DirectInvite, file: RuleFile): ProjectRole[] {
+  const allowed = new Set(file.directInvites.filter((d) => d.groupId === invite.groupId).flatMap((d) => d.roles));
+  return invite.roles.filter((role) => !allowed.has(role));
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * The rule file (contract section 5): one schema, used by `cdk synth` (infra) and at start-up (the function),
+ * so a rule that fails one fails the other with the same message.
+ */
+
+/** Atlas project roles that a rule or a direct invite may grant. */
+export const PROJECT_ROLES = [
+  'GROUP_BACKUP_MANAGER',
+  'GROUP_CLUSTER_MANAGER',
+  'GROUP_DATA_ACCESS_ADMIN',
+  'GROUP_DATA_ACCESS_READ_ONLY',
+  'GROUP_DATA_ACCESS_READ_WRITE',
+  'GROUP_DATABASE_ACCESS_ADMIN',
+  'GROUP_OBSERVABILITY_VIEWER',
+  'GROUP_OWNER',
+  'GROUP_READ_ONLY',
+  'GROUP_SEARCH_INDEX_EDITOR',
+  'GROUP_STREAM_PROCESSING_OWNER',
+] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const EVENT_SOURCES = ['hr', 'sso'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+export const JOINING_TYPES = ['employee.hired', 'employee.updated', 'user.created', 'group.member.added'] as const;
+export const LEAVING_TYPES = ['employee.terminated', 'group.member.removed', 'user.deactivated'] as const;
+export const EVENT_TYPES = [...JOINING_TYPES, ...LEAVING_TYPES] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas project role ${JSON.stringify(i.input)}` });
+
+/** A 24-hex Atlas project id: also what keeps a path segment out of the invite URL. */
+export const groupId = z
+  .string()
+  .regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-character lowercase hexadecimal Atlas project id' });
+
+const roleList = z
+  .array(projectRole)
+  .min(1, { error: 'must name at least one role' })
+  .refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' });
+
+/** A `when` value: a string or a non-empty list of strings (any of), always a list once parsed. */
+function matcher<T extends z.ZodType<string>>(item: T) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? [value] : value),
+    z.array(item, { error: 'must be a string or a list of strings' }).min(1, { error: 'must list at least one value' }),
+  );
+}
+const text = z.string().trim().min(1, { error: 'must not be empty' });
+
+export const ruleCondition = z.strictObject(
+  {
+    source: matcher(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` })),
+    type: matcher(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })),
+    department: matcher(text),
+    title: matcher(text),
+    location: matcher(text),
+    costCenter: matcher(text),
+    group: matcher(text),
+    emailDomain: matcher(text),
+  },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : undefined) },
+).partial();
+export type RuleCondition = z.infer<typeof ruleCondition>;
+export type ConditionKey = keyof RuleCondition;
+
+export const grant = z.strictObject({ groupId, roles: roleList });
+export type Grant = z.infer<typeof grant>;
+
+export const rule = z.strictObject({
+  name: z.string().trim().min(1, { error: 'a rule needs a name' }),
+  when: ruleCondition,
+  invite: z.array(grant).min(1, { error: 'a rule must invite to at least one project' }),
+});
+export type Rule = z.infer<typeof rule>;
+
+export const ruleFile = z
+  .strictObject({
+    rules: z.array(rule),
+    directInvites: z.array(grant).default([]),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${r.name}"` });
+      seen.add(r.name);
+    });
+  });
+export type RuleFile = z.infer<typeof ruleFile>;
+
+/** Raised when a rule file does not parse; its message names every offending rule and field. */
+export class RuleFileError extends Error {
+  override readonly name = 'RuleFileError';
+  constructor(
+    readonly origin: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid rule file (${origin}):\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/**
+ * Parses a rule file's text, naming the rule (by its `name`) in every problem.
+ *
+ * @example
+ * const rules = parseRuleFile(readFileSync('examples/rules.json', 'utf8'), 'examples/rules.json');
+ */
+export function parseRuleFile(json: string, origin: string): RuleFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new RuleFileError(origin, [`not JSON: ${(err as Error).message}`]);
+  }
+  const parsed = ruleFile.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new RuleFileError(origin, parsed.error.issues.map((issue) => describeIssue(raw, issue)));
+}
+
+function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
+  const [top, index, ...rest] = issue.path;
+  let where = issue.path.length ? issue.path.join('.') : '(file)';
+  if ((top === 'rules' || top === 'directInvites') && typeof index === 'number') {
+    const entry = (raw as Record<string, unknown[]>)[top]?.[index] as { name?: unknown } | undefined;
+    const label = top === 'rules' ? `rule "${typeof entry?.name === 'string' ? entry.name : `#${index + 1}`}"` : `directInvites[${index}]`;
+    where = rest.length ? `${label} at ${rest.join('.')}` : label;
+  }
+  return `${where}: ${issue.message}`;
+}

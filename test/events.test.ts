@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { parseDirectInvite, parseMessageBody, parseOnboardingEvent } from '../lambda/events';
+
+const hire = {
+  id: 'evt-2026-0001',
+  source: 'hr',
+  type: 'employee.hired',
+  occurredAt: '2026-11-28T09:00:00Z',
+  group: 'atlas-analytics-readers',
+  user: { email: 'ada@example.com', department: 'Data Platform', title: 'Data Engineer', location: 'Berlin', costCenter: 'CC-42', groups: ['engineering'] },
+};
+const issuesOf = (parsed: ReturnType<typeof parseOnboardingEvent>) => (parsed.ok ? [] : parsed.issues);
+
+describe('onboarding events', () => {
+  it('accept the contract example and ignore unknown fields', () => {
+    const parsed = parseOnboardingEvent({ ...hire, extra: { nested: true }, user: { ...hire.user, nickname: 'ada' } });
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && parsed.value).toEqual({ kind: 'event', event: hire });
+  });
+
+  it('name every missing required field', () => {
+    expect(issuesOf(parseOnboardingEvent({}))).toEqual([
+      { path: 'source', message: 'is required' },
+      { path: 'type', message: 'is required' },
+      { path: 'user', message: 'is required' },
+    ]);
+    expect(issuesOf(parseOnboardingEvent({ source: 'hr', type: 'employee.hired', user: {} }))).toEqual([{ path: 'user.email', message: 'is required' }]);
+  });
+
+  it('refuse a wrong type on a known field', () => {
+    expect(issuesOf(parseOnboardingEvent({ ...hire, user: { ...hire.user, groups: 'engineering' } }))).toEqual([{ path: 'user.groups', message: 'must be a list of strings' }]);
+    expect(issuesOf(parseOnboardingEvent({ ...hire, id: 42 })).map((i) => i.path)).toEqual(['id']);
+    expect(issuesOf(parseOnboardingEvent({ ...hire, occurredAt: 'yesterday' })).map((i) => i.path)).toEqual(['occurredAt']);
+  });
+
+  it('refuse an unknown source or type, and a type of the other source', () => {
+    expect(issuesOf(parseOnboardingEvent({ ...hire, source: 'ldap' })).map((i) => i.path)).toEqual(['source']);
+    expect(issuesOf(parseOnboardingEvent({ ...hire, type: 'employee.promoted' })).map((i) => i.path)).toEqual(['type']);
+    expect(issuesOf(parseOnboardingEvent({ ...hire, type: 'group.member.added' }))).toEqual([{ path: 'type', message: 'is not an event type of source "hr"' }]);
+  });
+
+  it.each([
+    ['not an address', 'ada'],
+    ['a right-to-left override', 'ada\u202e@example.com'],
+    ['a left-to-right mark', 'ada@exam\u200eple.com'],
+    ['a NUL', 'ada\u0000@example.com'],
+    ['a newline', 'ada@example.com\nBcc: eve@example.com'],
+    ['a C1 control', 'ada\u0085@example.com'],
+    ['an isolate', '\u2066ada@example.com'],
+  ])('refuse an e-mail address with %s', (_, email) => {
+    expect(issuesOf(parseOnboardingEvent({ ...hire, user: { email } })).map((i) => i.path)).toEqual(['user.email']);
+  });
+
+  it('refuse a body that is not an object', () => {
+    for (const body of [null, [], 42, 'text', true]) {
+      expect(issuesOf(parseOnboardingEvent(body))).toEqual([{ path: '', message: 'must be a JSON object' }]);
+    }
+  });
+});
+
+describe('direct invites', () => {
+  it('accept the contract shape', () => {
+    const parsed = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it('refuse a groupId that is not 24 hex digits, an unknown or repeated role', () => {
+    const parsed = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f/../../orgs', username: 'ada@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_READ_ONLY', 'ORG_OWNER'] });
+    expect(parsed.ok ? [] : parsed.issues.map((i) => i.path)).toEqual(['groupId', 'roles.2']);
+    const repeated = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_READ_ONLY'] });
+    expect(repeated.ok ? [] : repeated.issues).toEqual([{ path: 'roles', message: 'must not repeat a role' }]);
+  });
+});
+
+describe('SQS bodies and envelopes', () => {
+  it('take a raw event, an SNS notification, and an EventBridge event alike', () => {
+    const sns = JSON.stringify({ Type: 'Notification', MessageId: 'm', Message: JSON.stringify(hire) });
+    const bridge = JSON.stringify({ version: '0', 'detail-type': 'employee.hired', source: 'hr.system', detail: hire });
+    for (const body of [JSON.stringify(hire), sns, bridge]) {
+      const parsed = parseMessageBody(body);
+      expect(parsed.ok && parsed.value).toEqual({ kind: 'event', event: hire });
+    }
+  });
+
+  it('take a direct invite in a body', () => {
+    const parsed = parseMessageBody(JSON.stringify({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] }));
+    expect(parsed.ok && parsed.value.kind).toBe('direct');
+  });
+
+  it('say where an enveloped event is wrong', () => {
+    const parsed = parseMessageBody(JSON.stringify({ version: '0', 'detail-type': 'x', detail: { ...hire, user: {} } }));
+    expect(parsed.ok ? [] : parsed.issues).toEqual([{ path: 'detail.user.email', message: 'is required' }]);
+    const sns = parseMessageBody(JSON.stringify({ Type: 'Notification', Message: '{not json' }));
+    expect(sns.ok ? undefined : [sns.error, sns.issues[0]?.path]).toEqual(['invalid_json', 'Message']);
+  });
+
+  it('call a body that is not JSON invalid_json', () => {
+    const parsed = parseMessageBody('hire ada');
+    expect(parsed.ok ? undefined : parsed.error).toBe('invalid_json');
+  });
+});

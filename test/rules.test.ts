@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { onboardingEvent, type OnboardingEvent } from '../lambda/events';
+import { disallowedDirectRoles, grantsFor } from '../lambda/rules/engine';
+import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/rules/schema';
+
+const A = '5f1e2d3c4b5a69788796a5b4';
+const B = '64b7c8d9e0f1a2b3c4d5e6f7';
+const C = '6a0b1c2d3e4f5a6b7c8d9e0f';
+
+function rules(json: unknown): RuleFile {
+  return parseRuleFile(JSON.stringify(json), 'test');
+}
+function event(fields: Record<string, unknown> & { user?: Record<string, unknown> }): OnboardingEvent {
+  return onboardingEvent.parse({ source: 'hr', type: 'employee.hired', ...fields, user: { email: 'ada@example.com', ...fields.user } });
+}
+
+const contractRules = rules({
+  rules: [
+    {
+      name: 'data-platform-hires',
+      when: { source: 'hr', type: ['employee.hired', 'employee.updated'], department: 'Data Platform' },
+      invite: [{ groupId: A, roles: ['GROUP_DATA_ACCESS_READ_WRITE'] }],
+    },
+    { name: 'okta-analytics-readers', when: { source: 'sso', group: 'atlas-analytics-readers' }, invite: [{ groupId: A, roles: ['GROUP_READ_ONLY'] }] },
+  ],
+  directInvites: [{ groupId: C, roles: ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY'] }],
+});
+
+describe('rule matching', () => {
+  it('maps the contract example hire to its project', () => {
+    const grants = grantsFor(event({ user: { department: 'Data Platform' } }), contractRules.rules, false);
+    expect(grants).toEqual([{ groupId: A, roles: ['GROUP_DATA_ACCESS_READ_WRITE'], rules: ['data-platform-hires'] }]);
+  });
+
+  it('ignores case and surrounding space on both sides', () => {
+    const grants = grantsFor(event({ user: { department: '  data PLATFORM ' } }), contractRules.rules, false);
+    expect(grants.map((g) => g.groupId)).toEqual([A]);
+  });
+
+  it('requires every key to hold', () => {
+    expect(grantsFor(event({ type: 'employee.updated', user: { department: 'Finance' } }), contractRules.rules, false)).toEqual([]);
+    expect(grantsFor(event({ source: 'sso', type: 'user.created', user: { department: 'Data Platform' } }), contractRules.rules, false)).toEqual([]);
+  });
+
+  it('matches group against the event group or any of the user groups', () => {
+    const sso = { source: 'sso', type: 'group.member.added' };
+    expect(grantsFor(event({ ...sso, group: 'ATLAS-analytics-readers' }), contractRules.rules, false)).toHaveLength(1);
+    expect(grantsFor(event({ ...sso, user: { groups: ['eng', 'atlas-analytics-readers'] } }), contractRules.rules, false)).toHaveLength(1);
+    expect(grantsFor(event({ ...sso, group: 'other', user: { groups: ['eng'] } }), contractRules.rules, false)).toEqual([]);
+  });
+
+  it('matches emailDomain against the address after the @', () => {
+    const file = rules({ rules: [{ name: 'contractors', when: { emailDomain: ['Contractors.example.com'] }, invite: [{ groupId: B, roles: ['GROUP_READ_ONLY'] }] }] });
+    expect(grantsFor(event({ user: { email: 'x@contractors.example.com' } }), file.rules, false)).toHaveLength(1);
+    expect(grantsFor(event({ user: { email: 'x@example.com' } }), file.rules, false)).toEqual([]);
+  });
+
+  it('matches title, location and costCenter, any of a list', () => {
+    const file = rules({
+      rules: [{ name: 'berlin-cc42', when: { title: ['Analyst', 'Data Engineer'], location: 'berlin', costCenter: 'cc-42' }, invite: [{ groupId: B, roles: ['GROUP_READ_ONLY'] }] }],
+    });
+    expect(grantsFor(event({ user: { title: 'Data Engineer', location: 'Berlin', costCenter: 'CC-42' } }), file.rules, false)).toHaveLength(1);
+    expect(grantsFor(event({ user: { title: 'Data Engineer', location: 'Berlin' } }), file.rules, false)).toEqual([]);
+  });
+
+  it('lets an empty when match every joining event', () => {
+    const file = rules({ rules: [{ name: 'everyone', when: {}, invite: [{ groupId: B, roles: ['GROUP_READ_ONLY'] }] }] });
+    expect(grantsFor(event({ source: 'sso', type: 'user.created' }), file.rules, false)).toHaveLength(1);
+  });
+
+  it('merges grants for one project into one invite with the union of roles, in role order', () => {
+    const file = rules({
+      rules: [
+        { name: 'one', when: { source: 'hr' }, invite: [{ groupId: A, roles: ['GROUP_READ_ONLY'] }, { groupId: B, roles: ['GROUP_OWNER'] }] },
+        { name: 'two', when: {}, invite: [{ groupId: A, roles: ['GROUP_DATA_ACCESS_READ_WRITE', 'GROUP_READ_ONLY'] }] },
+      ],
+    });
+    expect(grantsFor(event({}), file.rules, false)).toEqual([
+      { groupId: A, roles: ['GROUP_DATA_ACCESS_READ_WRITE', 'GROUP_READ_ONLY'], rules: ['one', 'two'] },
+      { groupId: B, roles: ['GROUP_OWNER'], rules: ['one'] },
+    ]);
+  });
+
+  it('for a leaving event, reports the projects the attributes map to, whatever the rule says of type', () => {
+    const grants = grantsFor(event({ type: 'employee.terminated', user: { department: 'Data Platform' } }), contractRules.rules, true);
+    expect(grants.map((g) => g.groupId)).toEqual([A]);
+  });
+});
+
+describe('direct invites', () => {
+  it('are allowed only for a listed project with every role asked for', () => {
+    const invite = (groupId: string, roles: string[]) => ({ groupId, username: 'a@example.com', roles }) as never;
+    expect(disallowedDirectRoles(invite(C, ['GROUP_READ_ONLY']), contractRules)).toEqual([]);
+    expect(disallowedDirectRoles(invite(C, ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY']), contractRules)).toEqual([]);
+    expect(disallowedDirectRoles(invite(C, ['GROUP_READ_ONLY', 'GROUP_OWNER']), contractRules)).toEqual(['GROUP_OWNER']);
+    expect(disallowedDirectRoles(invite(A, ['GROUP_READ_ONLY']), contractRules)).toEqual(['GROUP_READ_ONLY']);
+  });
+});
+
+describe('rule file errors name the rule', () => {
+  const bad = (json: unknown) => {
+    try {
+      parseRuleFile(JSON.stringify(json), 'test');
+    } catch (err) {
+      expect(err).toBeInstanceOf(RuleFileError);
+      return (err as RuleFileError).message;
+    }
+    throw new Error('expected the rule file to be refused');
+  };
+  const rule = (fields: Record<string, unknown>) => ({ rules: [{ name: 'my-rule', when: {}, invite: [{ groupId: A, roles: ['GROUP_READ_ONLY'] }], ...fields }] });
+
+  it.each([
+    ['an unknown when key', rule({ when: { colour: 'blue' } }), /rule "my-rule" at when: unknown key "colour"/],
+    ['an unknown role', rule({ invite: [{ groupId: A, roles: ['GROUP_GOD'] }] }), /rule "my-rule" at invite\.0\.roles\.0: unknown Atlas project role "GROUP_GOD"/],
+    ['a malformed groupId', rule({ invite: [{ groupId: '../../orgs', roles: ['GROUP_READ_ONLY'] }] }), /rule "my-rule" at invite\.0\.groupId: must be a 24-character/],
+    ['an uppercase groupId', rule({ invite: [{ groupId: A.toUpperCase(), roles: ['GROUP_READ_ONLY'] }] }), /rule "my-rule" at invite\.0\.groupId/],
+    ['an unknown event type', rule({ when: { type: 'employee.hird' } }), /rule "my-rule" at when\.type\.0: unknown event type "employee\.hird"/],
+    ['an unknown rule key', rule({ unless: {} }), /rule "my-rule": unknown key|rule "my-rule".*unless/],
+    ['a rule with no invite', rule({ invite: [] }), /rule "my-rule" at invite: a rule must invite to at least one project/],
+  ])('refuses %s', (_, json, message) => {
+    expect(bad(json)).toMatch(message);
+  });
+
+  it('refuses two rules with one name', () => {
+    const r = rule({}).rules[0];
+    expect(bad({ rules: [r, r] })).toMatch(/duplicate rule name "my-rule"/);
+  });
+
+  it('refuses a direct invite with no roles, naming its place', () => {
+    expect(bad({ rules: [], directInvites: [{ groupId: C, roles: [] }] })).toMatch(/directInvites\[0\] at roles: must name at least one role/);
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => parseRuleFile('{', 'file.json')).toThrow(/invalid rule file \(file\.json\):\n {2}- not JSON/);
+  });
+});
