@@ -26,7 +26,7 @@ export function createSqsClient(env: Env): SQSClient {
 /** SQS attribute values take XML characters only; anything else would make SendMessage fail and the message loop. */
 function attributeText(text: string, maxLength: number): string {
    
-  const clean = text.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/gu, '\ufffd');
+  const clean = text.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
   return clean.length > maxLength ? `${clean.slice(0, maxLength - 1)}…` : clean;
 }
 

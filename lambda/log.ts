@@ -11,7 +11,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 export type LogSink = (line: string) => void;
 
-const SENSITIVE_KEY = /authorization|secret|password|token|credential|cookie/i;
+// Fields that would hold a credential, whatever their value: a second net behind value scrubbing.
+const SENSITIVE_KEY = /^(authorization|cookie|password|secret|clientsecret|client_secret|secretstring|token|accesstoken|access_token|apikey)$/i;
 const MASK = '[redacted]';
 
 export class Logger {

@@ -142,7 +142,7 @@ export class AtlasClient implements Inviter {
   ): Promise<{ api: InviteApi; error?: undefined; outcome: InviteOutcome & { ok: true } } | { api: InviteApi; error: AtlasError }> {
     const { path, mediaType } = INVITE_APIS[api];
     const askedAt = this.now();
-    const signal = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let body: string;

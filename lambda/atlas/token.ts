@@ -56,7 +56,7 @@ export class TokenCache {
 
   private async requestToken(clientId: string, clientSecret: string, timeoutMs: number): Promise<AtlasError | undefined> {
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
-    const signal = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let body: string;

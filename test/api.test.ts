@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { OnboarderHandler } from '../lambda/app';
+import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, PROJECT_A, PROJECT_B, restEvent, startWorld, type World } from './harness';
+
+let world: World;
+let handler: OnboarderHandler;
+beforeAll(async () => {
+  world = await startWorld();
+  handler = world.handler();
+});
+afterAll(() => world.close());
+beforeEach(() => world.atlas.reset());
+
+describe.each([
+  ['REST API (payload 1.0)', restEvent],
+  ['HTTP API (payload 2.0)', httpApiEvent],
+])('API Gateway, %s', (_, apiEvent) => {
+  describe('POST /events', () => {
+    it('invites the person to every mapped project and answers 200 with one result per project', async () => {
+      const event = hireEvent();
+      const { status, body, headers } = await call(handler, apiEvent({ path: '/events', body: event }));
+      expect(status).toBe(200);
+      expect(headers['content-type']).toMatch(/^application\/json/);
+      expect(body.eventId).toBe(event.id);
+      expect(body.results).toEqual([
+        { groupId: PROJECT_A, username: event.user.email, roles: ['GROUP_DATA_ACCESS_READ_WRITE'], status: 'invited', invitationId: expect.stringMatching(/^[a-f0-9]{24}$/) },
+        { groupId: PROJECT_B, username: event.user.email, roles: ['GROUP_READ_ONLY'], status: 'invited', invitationId: expect.stringMatching(/^[a-f0-9]{24}$/) },
+      ]);
+      expect(world.atlas.invitations().map((i) => [i.groupId, i.username])).toEqual([
+        [PROJECT_A, event.user.email],
+        [PROJECT_B, event.user.email],
+      ]);
+    });
+
+    it('answers 200 with no results when no rule matches, and calls Atlas never', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ department: 'Legal' }) }));
+      expect([status, body.results]).toEqual([200, []]);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('maps without calling Atlas with ?dryRun=true', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent(), query: { dryRun: 'true' } }));
+      expect(status).toBe(200);
+      expect(body.results?.map((r) => r.status)).toEqual(['dry_run', 'dry_run']);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('never invites for a leaving event: results are ignored', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ type: 'employee.terminated' }) }));
+      expect(status).toBe(200);
+      expect(body.results?.map((r) => r.status)).toEqual(['ignored', 'ignored']);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('uses the request id as the event id when the event has none', async () => {
+      const { id: _, ...event } = hireEvent({ department: 'Legal' });
+      const request = apiEvent({ path: '/events', body: event });
+      const { body } = await call(handler, request);
+      expect(body.eventId).toBe(request.requestContext.requestId);
+    });
+
+    it('decodes a base64 body', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent(), base64: true }));
+      expect(status).toBe(200);
+      expect(body.results).toHaveLength(2);
+    });
+
+    it('answers 400 invalid_json for a body that is not JSON', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: '{"source": "hr",' }));
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_json');
+      expect(body.issues).toEqual([{ path: '', message: expect.any(String) }]);
+    });
+
+    it('answers 400 invalid_event naming each field', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: { source: 'hr', type: 'employee.hired', user: { email: 'not-an-address' } } }));
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: 'invalid_event', issues: [{ path: 'user.email', message: 'must be a valid e-mail address' }] });
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('answers 400 for an empty body', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events' }));
+      expect([status, body.error]).toEqual([400, 'invalid_json']);
+    });
+
+    it('answers 413 for a body over 256 KiB, plain or base64', async () => {
+      const big = { ...hireEvent(), padding: 'x'.repeat(256 * 1024) };
+      for (const base64 of [false, true]) {
+        const { status, body } = await call(handler, apiEvent({ path: '/events', body: big, base64 }));
+        expect([status, body.error]).toEqual([413, 'payload_too_large']);
+      }
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('accepts a body of exactly 256 KiB', async () => {
+      const event = { ...hireEvent({ department: 'Legal' }), padding: '' };
+      const size = Buffer.byteLength(JSON.stringify(event));
+      event.padding = 'x'.repeat(256 * 1024 - size);
+      const { status } = await call(handler, apiEvent({ path: '/events', body: event }));
+      expect(status).toBe(200);
+    });
+
+    it('answers 400 for a dryRun that is neither true nor false', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent(), query: { dryRun: 'perhaps' } }));
+      expect([status, body.error]).toEqual([400, 'invalid_event']);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+  });
+
+  describe('POST /invites', () => {
+    it('invites when the rule file allows the project and every role', async () => {
+      const invite = { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY'] };
+      const { status, body } = await call(handler, apiEvent({ path: '/invites', body: invite }));
+      expect(status).toBe(200);
+      expect(body.results).toEqual([{ ...invite, status: 'invited', invitationId: expect.any(String) }]);
+    });
+
+    it('answers 403 direct_invite_not_allowed for a role the rule file does not allow, and calls Atlas never', async () => {
+      const invite = { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_OWNER'] };
+      const { status, body } = await call(handler, apiEvent({ path: '/invites', body: invite }));
+      expect(status).toBe(403);
+      expect(body.error).toBe('direct_invite_not_allowed');
+      expect(body.message).toMatch(/GROUP_OWNER/);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
+    it('answers 403 for a project the rule file does not list', async () => {
+      const { status } = await call(handler, apiEvent({ path: '/invites', body: { groupId: PROJECT_A, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] } }));
+      expect(status).toBe(403);
+    });
+
+    it('answers 400 naming a groupId that is not an Atlas project id', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/invites', body: { groupId: '../../orgs/x', username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] } }));
+      expect(status).toBe(400);
+      expect(body.issues).toEqual([{ path: 'groupId', message: expect.stringMatching(/24-character/) }]);
+    });
+
+    it('answers 400 for an onboarding event sent to /invites', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/invites', body: hireEvent() }));
+      expect([status, body.error]).toEqual([400, 'invalid_event']);
+    });
+  });
+
+  describe('routing', () => {
+    it('answers 404 for an unknown route', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/users', body: {} }));
+      expect([status, body.error]).toEqual([404, 'not_found']);
+    });
+
+    it('answers 405 with Allow for a wrong method', async () => {
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const { status, body, headers } = await call(handler, apiEvent({ method, path: '/events' }));
+        expect([status, body.error, headers.allow]).toEqual([405, 'method_not_allowed', 'POST']);
+      }
+    });
+
+    it('accepts a trailing slash', async () => {
+      const { status } = await call(handler, apiEvent({ path: '/events/', body: hireEvent({ department: 'Legal' }) }));
+      expect(status).toBe(200);
+    });
+  });
+
+  describe('Atlas failures', () => {
+    it('answers 503 with Retry-After when a project failed for now', async () => {
+      world.atlas.injectFault({ kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE' }, { on: 'invites', times: 100 });
+      const { status, body, headers } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      expect(status).toBe(503);
+      expect(Number(headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(body.results).toEqual([
+        expect.objectContaining({ groupId: PROJECT_B, status: 'failed', error: { code: 'SERVICE_UNAVAILABLE', message: expect.any(String), retryable: true } }),
+      ]);
+    });
+
+    it("passes Atlas's Retry-After on when it is longer than the request can wait", async () => {
+      world.atlas.injectFault({ kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: '90' }, { on: 'invites' });
+      const { status, headers } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      expect([status, headers['retry-after']]).toEqual([503, '90']);
+      expect(world.atlas.count('invites')).toBe(1);
+    });
+
+    it('answers 502 when a project failed for good upstream, and 503 wins over 502', async () => {
+      world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_EMAIL_ADDRESS' }, { on: 'invites' });
+      const permanent = await call(handler, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      expect(permanent.status).toBe(502);
+      expect(permanent.body.results?.[0]).toMatchObject({ status: 'failed', error: { code: 'INVALID_EMAIL_ADDRESS', retryable: false } });
+
+      world.atlas.injectFault({ kind: 'status', status: 404, errorCode: 'GROUP_NOT_FOUND' }, { on: 'invites' });
+      world.atlas.injectFault({ kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR' }, { on: 'invites', times: 100 });
+      const mixed = await call(handler, apiEvent({ path: '/events', body: hireEvent() }));
+      expect(mixed.status).toBe(503);
+      expect(mixed.body.results?.map((r) => r.status)).toEqual(['failed', 'failed']);
+    });
+  });
+});
+
+describe('unexpected failures', () => {
+  it('answer 500 with the request id and no stack', async () => {
+    const broken = world.handler({}, { queue: undefined });
+    const event = restEvent({ path: '/events', body: hireEvent() });
+    // A header object that throws when read stands in for a bug deep in the adapter.
+    Object.defineProperty(event, 'queryStringParameters', { get: () => { throw new Error('boom at /secret/path.ts:12'); } });
+    const { status, body } = await call(broken, event);
+    expect(status).toBe(500);
+    expect(body).toEqual({ error: 'internal_error', message: 'the request could not be processed', requestId: event.requestContext.requestId });
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call, CLIENT_ID, CLIENT_SECRET, hireEvent, restEvent, SECRET_ID, startWorld, type World } from './harness';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.close());
+beforeEach(() => {
+  world.atlas.reset();
+  world.aws.reset();
+});
+
+const financeHire = () => restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) });
+
+describe('service-account credentials from Secrets Manager', () => {
+  it('are read through the real SDK client, signed, from AWS_ENDPOINT_URL_SECRETS_MANAGER', async () => {
+    expect((await call(world.handler(), financeHire())).status).toBe(200);
+    expect(world.aws.secretRequests.map((r) => r.secretId)).toEqual([SECRET_ID]);
+    expect(world.aws.calls.find((c) => c.operation === 'GetSecretValue')?.signed).toBe(true);
+  });
+
+  it('are found by ARN as well as by name', async () => {
+    const arn = world.aws.setSecret(SECRET_ID, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
+    expect((await call(world.handler({ ATLAS_SECRET_ID: arn }), financeHire())).status).toBe(200);
+  });
+
+  it('are read again after SECRET_TTL_SECONDS when a new token is needed, so a rotated secret is picked up', async () => {
+    const handler = world.handler({ SECRET_TTL_SECONDS: '0' });
+    await call(handler, financeHire());
+    world.atlas.revokeTokens();
+    await call(handler, financeHire());
+    expect(world.aws.secretRequests).toHaveLength(2);
+  });
+
+  it('are read again at once when Atlas refuses them after a rotation', async () => {
+    const handler = world.handler();
+    expect((await call(handler, financeHire())).status).toBe(200);
+    // Rotation: Atlas now knows only the new secret, the old tokens are gone, the secret holds the new value.
+    world.atlas.configure({ clients: { [CLIENT_ID]: 'rotated-secret-value-0001' } });
+    world.atlas.revokeTokens();
+    world.aws.setSecret(SECRET_ID, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'rotated-secret-value-0001' }));
+    const { status } = await call(handler, financeHire());
+    expect(status).toBe(200);
+    expect(world.aws.secretRequests).toHaveLength(2);
+    world.atlas.configure({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  });
+
+  it('when Secrets Manager fails at first, the call fails for now (503)', async () => {
+    world.aws.failNext('GetSecretValue', { times: 100 });
+    const { status, body } = await call(world.handler({ ATLAS_MAX_ATTEMPTS: '2' }), financeHire());
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE', retryable: true } });
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+
+  it('when a refresh fails, the last value read is kept', async () => {
+    const handler = world.handler({ SECRET_TTL_SECONDS: '0' });
+    expect((await call(handler, financeHire())).status).toBe(200);
+    world.aws.failNext('GetSecretValue', { times: 100 });
+    world.atlas.revokeTokens();
+    expect((await call(handler, financeHire())).status).toBe(200);
+  });
+
+  it('a secret that is not {"clientId","clientSecret"} fails for good, naming the secret', async () => {
+    world.aws.setSecret(SECRET_ID, 'PLACEHOLDER: put the service account here');
+    const { status, body } = await call(world.handler(), financeHire());
+    expect(status).toBe(502);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_MALFORMED', retryable: false, message: expect.stringContaining(SECRET_ID) } });
+  });
+
+  it('an unknown secret fails for now, so messages wait in the queue for the operator', async () => {
+    const { status, body } = await call(world.handler({ ATLAS_SECRET_ID: 'no/such/secret', ATLAS_MAX_ATTEMPTS: '1' }), financeHire());
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE' } });
+  });
+});
