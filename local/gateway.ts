@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AtlasSandbox } from '../sandbox';
+import { httpApiEvent, localContext, sqsRecords } from './events';
+import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
+
+/**
+ * The local gateway: one HTTP server on 127.0.0.1 that plays API Gateway and SQS for the real handler, with the
+ * Atlas sandbox behind it (or real Atlas, when `ATLAS_BASE_URL` points there).
+ */
+
+/** The most a /queue body may hold. */
+const MAX_QUEUE_BATCH = 100;
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface LocalGateway {
+  url: string;
+  port: number;
+  sandbox: AtlasSandbox | undefined;
+  atlasUrl: string;
+  deadLetters: DeadLetter[];
+  close(): Promise<void>;
+}
+
+/** Raised when the port is taken: the message says what to do. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use on 127.0.0.1: stop what is using it, or choose another with PORT=3001 npm start`);
+  }
+}
+
+/**
+ * Starts the gateway on `port` (0: any free port) and, unless `ATLAS_BASE_URL` is set, the Atlas sandbox.
+ *
+ * @example
+ * const gateway = await startLocalGateway({ env: process.env, port: 3000 });
+ * // curl -X POST localhost:3000/events -d @examples/events/hire.json
+ */
+export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
+  const local = await startLocalFunction(options.env, options.logSink);
+  const server = createServer((req, res) => {
+    route(req, res, local).catch(() => send(res, 500, { error: 'internal_error' }));
+  });
+  try {
+    await listen(server, options.port);
+  } catch (err) {
+    await local.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    sandbox: local.sandbox,
+    atlasUrl: local.atlasUrl,
+    deadLetters: local.deadLetters,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await local.close();
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const body = await readBody(req);
+  if (body === undefined) return send(res, 413, { error: 'payload_too_large' });
+
+  if (url.pathname === '/queue/dead-letters' && req.method === 'GET') return send(res, 200, { deadLetters: local.deadLetters });
+  if (url.pathname === '/sandbox/invitations' && req.method === 'GET') {
+    if (!local.sandbox) return send(res, 404, { error: 'not_found', message: 'real Atlas is in use (ATLAS_BASE_URL); there is no sandbox' });
+    return send(res, 200, { invitations: local.sandbox.invitations() });
+  }
+  if (url.pathname === '/queue') {
+    if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
+    const bodies = queueBodies(body);
+    if (typeof bodies === 'string') return send(res, 400, { error: 'invalid_batch', message: bodies });
+    const before = local.deadLetters.length;
+    const answer = await local.handler({ Records: sqsRecords(bodies) }, localContext());
+    return send(res, 200, { ...answer, deadLetters: local.deadLetters.slice(before) });
+  }
+  // Everything else is API Gateway's: the function answers routes, methods and bodies itself.
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+  const event = httpApiEvent({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+  const answer = (await local.handler(event, localContext())) as { statusCode: number; headers: Record<string, string>; body: string };
+  res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+}
+
+/** The message bodies of a /queue request: one event, an array of events, or a Lambda SQS event's records. */
+function queueBodies(body: string): string[] | string {
+  let bodies: string[];
+  try {
+    const value = JSON.parse(body) as unknown;
+    if (Array.isArray(value)) bodies = value.map((v) => JSON.stringify(v));
+    else if (isSqsEventShape(value)) bodies = value.Records.map((r) => (typeof r.body === 'string' ? r.body : JSON.stringify(r.body)));
+    else bodies = [body];
+  } catch {
+    bodies = [body];
+  }
+  if (bodies.length === 0) return 'the batch is empty';
+  if (bodies.length > MAX_QUEUE_BATCH) return `a batch holds at most ${MAX_QUEUE_BATCH} messages`;
+  return bodies;
+}
+
+export function isSqsEventShape(value: unknown): value is { Records: { body: unknown }[] } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { Records?: unknown }).Records);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(`${JSON.stringify(body, null, 2)}\n`);
+}

@@ -1,0 +1,56 @@
+import { ConfigError } from '../lambda/config';
+import { readableLine } from './console-log';
+import { PortInUseError, startLocalGateway } from './gateway';
+
+/**
+ * `npm start`: atlas-onboarder on one machine. The real handler behind a local API Gateway and SQS, with the Atlas
+ * sandbox behind it, all on 127.0.0.1. No AWS account, no Atlas organization.
+ */
+
+const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, not ${JSON.stringify(process.env.PORT)}`);
+  process.exit(2);
+}
+
+try {
+  const gateway = await startLocalGateway({
+    env: process.env,
+    port,
+    logSink: (line) => {
+      const readable = readableLine(line);
+      if (readable) console.log(readable);
+    },
+  });
+  const base = gateway.url.replace('127.0.0.1', 'localhost');
+  console.log(`
+atlas-onboarder is running locally.
+
+  API (as API Gateway)   ${base}/events   ${base}/invites
+  Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
+  Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
+  Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
+
+Try:
+  curl -s -X POST ${base}/events  -H 'content-type: application/json' -d @examples/events/hire.json
+  curl -s -X POST ${base}/events?dryRun=true -H 'content-type: application/json' -d @examples/events/sso-group-added.json
+  curl -s -X POST ${base}/invites -H 'content-type: application/json' -d @examples/events/direct-invite.json
+  curl -s -X POST ${base}/queue   -H 'content-type: application/json' -d @examples/events/sqs-batch.json
+  curl -s ${base}/sandbox/invitations
+  curl -s ${base}/queue/dead-letters
+
+Ctrl-C stops everything. Decisions as they happen:
+`);
+  const stop = () => {
+    console.log('\nstopping…');
+    void gateway.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (err) {
+  if (err instanceof PortInUseError || err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PortInUseError, startLocalGateway, type LocalGateway } from '../local/gateway';
+
+const run = promisify(execFile);
+const TSX = 'node_modules/.bin/tsx';
+const EXAMPLE = (name: string) => readFileSync(`examples/events/${name}`, 'utf8');
+
+/** Runs a local tool as a person would, and keeps its exit code and both outputs. */
+async function tool(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(TSX, args, { env: { ...process.env, ...env }, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let gateway: LocalGateway;
+const lines: string[] = [];
+beforeAll(async () => {
+  gateway = await startLocalGateway({ env: { PATH: process.env.PATH }, port: 0, logSink: (line) => lines.push(line) });
+});
+afterAll(() => gateway.close());
+
+const post = (path: string, body: string) => fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+describe('npm start: the local gateway', () => {
+  it('turns the example hire into two invitations in the sandbox', async () => {
+    const answer = await post('/events', EXAMPLE('hire.json'));
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { results: { status: string }[] };
+    expect(body.results.map((r) => r.status)).toEqual(['invited', 'invited']);
+    const held = (await (await fetch(`${gateway.url}/sandbox/invitations`)).json()) as { invitations: { username: string; groupId: string }[] };
+    expect(held.invitations.filter((i) => i.username === 'ada@example.com').map((i) => i.groupId)).toEqual(['5f1e2d3c4b5a69788796a5b4', '64b7c8d9e0f1a2b3c4d5e6f7']);
+  });
+
+  it('serves POST /invites and answers the contract statuses', async () => {
+    expect((await post('/invites', EXAMPLE('direct-invite.json'))).status).toBe(200);
+    expect((await post('/events', EXAMPLE('invalid.json'))).status).toBe(400);
+    expect((await fetch(`${gateway.url}/events`)).status).toBe(405);
+    expect((await post('/nowhere', '{}')).status).toBe(404);
+  });
+
+  it('puts a bad /queue message among the dead letters with its reason', async () => {
+    const answer = await post('/queue', JSON.stringify([JSON.parse(EXAMPLE('sso-group-added.json')), { source: 'hr' }]));
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { batchItemFailures: unknown[]; deadLetters: { errorCode: string; errorMessage: string; body: string }[] };
+    expect(body.batchItemFailures).toEqual([]);
+    expect(body.deadLetters).toEqual([expect.objectContaining({ errorCode: 'invalid_event', body: '{"source":"hr"}', errorMessage: expect.stringContaining('type: is required') })]);
+    const listed = (await (await fetch(`${gateway.url}/queue/dead-letters`)).json()) as { deadLetters: unknown[] };
+    expect(listed.deadLetters).toContainEqual(body.deadLetters[0]);
+  });
+
+  it('takes the example SQS batch file as it is', async () => {
+    const body = (await (await post('/queue', EXAMPLE('sqs-batch.json'))).json()) as { batchItemFailures: unknown[]; deadLetters: { errorCode: string }[] };
+    expect(body.batchItemFailures).toEqual([]);
+    expect(body.deadLetters.map((d) => d.errorCode)).toEqual(['invalid_json']);
+  });
+
+  it('logs one decision per project', () => {
+    const decisions = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.eventId === 'evt-2026-0001' && e.outcome === 'invited');
+    expect(decisions).toHaveLength(2);
+  });
+
+  it('says clearly when the port is taken', async () => {
+    await expect(startLocalGateway({ env: {}, port: gateway.port })).rejects.toThrow(PortInUseError);
+    const started = await tool(['local/start.ts'], { PORT: String(gateway.port) });
+    expect(started.code).toBe(1);
+    expect(started.stderr.trim()).toBe(`port ${gateway.port} is already in use on 127.0.0.1: stop what is using it, or choose another with PORT=3001 npm start`);
+  });
+});
+
+describe('npm run invoke', () => {
+  it('runs the handler once on a bare event file and prints the answer', async () => {
+    const { code, stdout, stderr } = await tool(['local/invoke.ts', 'examples/events/hire.json']);
+    expect(code).toBe(0);
+    const answer = JSON.parse(stdout) as { statusCode: number; body: { results: { status: string }[] } };
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body.results.map((r) => r.status)).toEqual(['invited', 'invited']);
+    expect(stderr).toContain('invited');
+  });
+
+  it('maps without calling Atlas with --dry-run, and takes an SQS event file', async () => {
+    const { code, stdout } = await tool(['local/invoke.ts', 'examples/events/sqs-batch.json', '--dry-run']);
+    expect(code).toBe(0);
+    const answer = JSON.parse(stdout) as { batchItemFailures: unknown[]; deadLetters: { errorCode: string }[] };
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(answer.deadLetters.map((d) => d.errorCode)).toEqual(['invalid_json']);
+  });
+
+  it('says which file is missing', async () => {
+    const { code, stderr } = await tool(['local/invoke.ts', 'examples/events/missing.json']);
+    expect([code, stderr.trim()]).toEqual([2, 'examples/events/missing.json: no such file']);
+  });
+});
+
+describe('npm run check-rules', () => {
+  it('validates the rule file and shows the matches and invitations for each sample event', async () => {
+    const { code, stdout } = await tool(['local/check-rules.ts', 'examples/rules.json', 'examples/events/hire.json', 'examples/events/terminated.json']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('✔ examples/rules.json: valid (3 rules, direct invites allowed to 1 project)');
+    expect(stdout).toContain('✔ data-platform-hires: matches');
+    expect(stdout).toContain('· okta-analytics-readers: no match (source, group differ)');
+    expect(stdout).toMatch(/5f1e2d3c4b5a69788796a5b4 {2}GROUP_DATA_ACCESS_READ_WRITE {2}\(from data-platform-hires\)/);
+    expect(stdout).toContain('→ a leaving event: nothing is invited; 2 projects reported "ignored"');
+  });
+
+  it('fails on a bad rule file, naming the rule', async () => {
+    const { code, stderr } = await tool(['local/check-rules.ts', 'test/fixtures/bad-rules.json']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('rule "engineers" at invite.0.roles.0: unknown Atlas project role "GROUP_ADMIN"');
+  });
+
+  it('fails on an invalid sample event, naming the field', async () => {
+    const { code, stdout } = await tool(['local/check-rules.ts', 'examples/rules.json', 'examples/events/invalid.json']);
+    expect(code).toBe(1);
+    expect(stdout).toContain('user.email: must not contain control or bidirectional-override characters');
+  });
+});
