@@ -1,0 +1,19 @@
+/**
+ * The CDK app (`cdk.json` runs it through tsx): `npx cdk synth`, `npx cdk deploy`. Settings come from context; see
+ * infra/README.md.
+ */
+import { App } from 'aws-cdk-lib';
+import { RuleFileError } from '../lambda/rules/schema';
+import { ContextError } from './context';
+import { defineApp } from './stack';
+
+const app = new App();
+try {
+  defineApp(app);
+} catch (err) {
+  // A bad setting or rule is the operator's to fix: say what is wrong, without a stack trace into our code.
+  if (!(err instanceof ContextError || err instanceof RuleFileError)) throw err;
+  console.error(`atlas-onboarder: ${err.message}`);
+  process.exit(1);
+}
+app.synth();

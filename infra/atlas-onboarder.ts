@@ -1,0 +1,259 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AtlasCredentials } from './atlas-credentials';
+import { FUNCTION_ENTRY, PROJECT_ROOT, nodejsBundlingOptions } from './bundling';
+import { OnboardingAlarms } from './onboarding-alarms';
+import { OnboardingApi, type ApiClient } from './onboarding-api';
+import { loadRoleMapping, roleMappingBundlingCommands, roleMappingEnvironment, type RoleMapping } from './role-mapping';
+
+export type { ApiClient } from './onboarding-api';
+
+/** Levels the function's `LOG_LEVEL` accepts. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
+ *
+ * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
+ * bundle (AWS SDK, undici, zod; about 3 MB unminified) took 180–290 ms on one full core (measured with
+ * `npm run build` and a timed `import()`), and Lambda gives CPU in proportion to memory, one vCPU at 1,769 MB. That
+ * is roughly 0.3–0.5 s of start-up at 1024 MB, 0.6–1 s at 512 MB and 2.5–4 s at 128 MB, paid by an API caller
+ * waiting on a synchronous answer. Warm invocations are dominated by Atlas latency, and at onboarding volumes the
+ * difference in cost is cents a month.
+ *
+ * Timeout: 20 s, under API Gateway's 29 s integration timeout with room for a cold start, so an API caller always
+ * gets the function's own answer (a 503 with Retry-After) rather than the gateway's 504 while the function keeps
+ * working. The function stops retrying before its deadline and hands long Atlas waits back to SQS
+ * (ChangeMessageVisibility), so a longer timeout would buy nothing for queued events either.
+ */
+export const ATLAS_ONBOARDER_DEFAULTS = {
+  atlasBaseUrl: 'https://cloud.mongodb.com',
+  atlasInviteApi: 'invites',
+  dryRun: false,
+  logLevel: 'info',
+  logRetention: logs.RetentionDays.ONE_YEAR,
+  memorySize: 1024,
+  timeout: Duration.seconds(20),
+  batchSize: 10,
+  maxBatchingWindow: Duration.seconds(5),
+  maxConcurrency: 2,
+  apiRateLimit: 10,
+  apiBurstLimit: 20,
+  configureApiGatewayAccountLogging: true,
+} as const;
+
+/** Props of {@link AtlasOnboarder}. Everything but the rule file has a default. */
+export interface AtlasOnboarderProps {
+  /**
+   * Path of the rule file (contract section 5), absolute or relative to the working directory. It is validated when
+   * the construct is built, with the function's own schema, so a bad rule fails `cdk synth` and names the rule.
+   * Up to 2 KB of compact JSON it is passed inline (`ROLE_MAPPING`); larger, it is bundled (`ROLE_MAPPING_FILE`).
+   */
+  readonly ruleFile: string;
+  /**
+   * Existing Secrets Manager secret, by name or ARN, holding `{"clientId","clientSecret"}` of an Atlas service account.
+   *
+   * @default - a new secret with that structure and a placeholder value
+   */
+  readonly atlasSecret?: string;
+  /**
+   * Customer managed KMS key (ARN) that encrypts the secret; the function may decrypt with it through Secrets Manager.
+   *
+   * @default - the secret uses the AWS managed key
+   */
+  readonly atlasSecretKmsKeyArn?: string;
+  /** Atlas origin (`ATLAS_BASE_URL`). @default 'https://cloud.mongodb.com' */
+  readonly atlasBaseUrl?: string;
+  /** Which invitation endpoint to call (`ATLAS_INVITE_API`). @default 'invites' */
+  readonly atlasInviteApi?: 'invites' | 'users';
+  /** Map and report without calling Atlas (`DRY_RUN`). @default false */
+  readonly dryRun?: boolean;
+  /** `LOG_LEVEL` of the function. @default 'info' */
+  readonly logLevel?: LogLevel;
+  /** Retention of the function's log and the API access log: they are the audit trail of who was invited. @default one year */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 1024 (see {@link ATLAS_ONBOARDER_DEFAULTS}) */
+  readonly memorySize?: number;
+  /** @default 20 seconds (see {@link ATLAS_ONBOARDER_DEFAULTS}) */
+  readonly timeout?: Duration;
+  /** Messages per invocation from the queue. @default 10 */
+  readonly batchSize?: number;
+  /** How long the queue gathers a batch before invoking. @default 5 seconds */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations the queue may drive (2 is the lowest SQS allows). Atlas rate-limits invitations, so
+   * this, times the function's `BATCH_CONCURRENCY`, bounds the calls in flight. @default 2
+   */
+  readonly maxConcurrency?: number;
+  /** Records of one batch processed at once (`BATCH_CONCURRENCY`). @default - the function's default, 10 */
+  readonly batchConcurrency?: number;
+  /** Steady requests per second across the API stage. @default 10 */
+  readonly apiRateLimit?: number;
+  /** Burst across the API stage. @default 20 */
+  readonly apiBurstLimit?: number;
+  /** Calling systems that each get an API key and usage plan; when any is given, every method requires a key. @default - none */
+  readonly apiClients?: readonly ApiClient[];
+  /** Address that receives alarms. @default - alarms go to the topic only */
+  readonly alarmEmail?: string;
+  /**
+   * Set the account's API Gateway CloudWatch role, which API Gateway needs to write any log. It is one setting per
+   * account and region: turn this off when another stack or the platform team already manages it. @default true
+   */
+  readonly configureApiGatewayAccountLogging?: boolean;
+}
+
+/**
+ * atlas-onboarder, ready to deploy: the function, its queue and dead-letter queue, the IAM-authorized REST API, the
+ * Atlas credentials secret and the alarms, each permission limited to the one resource it is for.
+ *
+ * @example
+ * import { Stack } from 'aws-cdk-lib';
+ * import { AtlasOnboarder } from './atlas-onboarder';
+ *
+ * const onboarder = new AtlasOnboarder(stack, 'Onboarder', {
+ *   ruleFile: 'config/atlas-rules.json',
+ *   atlasSecret: 'platform/atlas-onboarder',
+ *   apiClients: [{ name: 'workday', rateLimit: 2, burstLimit: 5 }],
+ *   alarmEmail: 'platform-oncall@example.com',
+ * });
+ * onboarder.queue.grantSendMessages(hrEventsRole); // let another system enqueue events
+ */
+export class AtlasOnboarder extends Construct {
+  readonly function: NodejsFunction;
+  /** Onboarding events, as SQS messages (raw, or wrapped by SNS or EventBridge). */
+  readonly queue: sqs.Queue;
+  /** Messages that can never succeed: sent by the function with errorCode/errorMessage, or redriven after 5 receives. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly api: OnboardingApi;
+  readonly credentials: AtlasCredentials;
+  readonly alarms: OnboardingAlarms;
+  readonly roleMapping: RoleMapping;
+
+  constructor(scope: Construct, id: string, props: AtlasOnboarderProps) {
+    super(scope, id);
+    const defaults = ATLAS_ONBOARDER_DEFAULTS;
+    // First, before any bundling: a bad rule file stops synth here, naming the rule.
+    this.roleMapping = loadRoleMapping(props.ruleFile);
+
+    const timeout = props.timeout ?? defaults.timeout;
+    const maxBatchingWindow = props.maxBatchingWindow ?? defaults.maxBatchingWindow;
+    const logRetention = props.logRetention ?? defaults.logRetention;
+
+    this.credentials = new AtlasCredentials(this, 'AtlasCredentials', {
+      existingSecret: props.atlasSecret,
+      kmsKeyArn: props.atlasSecretKmsKeyArn,
+    });
+
+    // SQS-managed encryption: encrypted at rest without a KMS key that every producer (an HR system, an SNS topic,
+    // an EventBridge rule) would also need to be granted.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: a dead letter is an onboarding someone is waiting for; give people time to act.
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's rule for Lambda consumers: six times the function timeout plus the batching window, so a message is
+      // not handed out again while an invocation, or Lambda's retry of a throttled batch, may still hold it.
+      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds() + maxBatchingWindow.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: logRetention });
+    // Our own role, so it carries no managed policy: logging is granted on this function's log group only.
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'atlas-onboarder function: its log group, its secret, its queues',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+
+    const roleMapping = this.roleMapping;
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'atlas-onboarder: onboarding events to MongoDB Atlas project invitations',
+      entry: FUNCTION_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      // Graviton: about 20% cheaper per GB-second, and the bundle is pure JavaScript, so nothing ties it to x86.
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? defaults.memorySize,
+      timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: {
+        ATLAS_SECRET_ID: this.credentials.secretId,
+        ATLAS_BASE_URL: props.atlasBaseUrl ?? defaults.atlasBaseUrl,
+        ATLAS_INVITE_API: props.atlasInviteApi ?? defaults.atlasInviteApi,
+        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        DRY_RUN: String(props.dryRun ?? defaults.dryRun),
+        LOG_LEVEL: props.logLevel ?? defaults.logLevel,
+        ...(props.batchConcurrency === undefined ? {} : { BATCH_CONCURRENCY: String(props.batchConcurrency) }),
+        ...roleMappingEnvironment(roleMapping),
+        // Stack traces point at lambda/*.ts lines rather than into the bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        ...nodejsBundlingOptions(),
+        commandHooks: {
+          beforeInstall: () => [],
+          beforeBundling: () => [],
+          afterBundling: (_inputDir, outputDir) => roleMappingBundlingCommands(roleMapping, outputDir),
+        },
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray ' +
+        'defines no resource types for these actions, so "*" is the only resource they accept. Every other statement ' +
+        'names its one resource, which test/infra.test.ts asserts.',
+    });
+
+    this.credentials.grantGetSecretValue(this.function);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'DeadLetterPermanentFailures', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+    // The function calls ChangeMessageVisibility itself (a Retry-After longer than the invocation has left), so it is
+    // stated here and not left to the event source mapping's grant, which includes it today; without a Sid, CDK
+    // merges the two into one statement on this queue.
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:ChangeMessageVisibility'], resources: [this.queue.queueArn] }));
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? defaults.batchSize,
+        maxBatchingWindow,
+        // The function names the messages to retry; the others are deleted even when a sibling failed.
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? defaults.maxConcurrency,
+      }),
+    );
+
+    this.api = new OnboardingApi(this, 'Api', {
+      handler: this.function,
+      rateLimit: props.apiRateLimit ?? defaults.apiRateLimit,
+      burstLimit: props.apiBurstLimit ?? defaults.apiBurstLimit,
+      clients: props.apiClients ?? [],
+      logRetention,
+      configureAccountLogging: props.configureApiGatewayAccountLogging ?? defaults.configureApiGatewayAccountLogging,
+    });
+
+    this.alarms = new OnboardingAlarms(this, 'Alarms', {
+      deadLetterQueueDepth: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+      functionErrors: this.function.metricErrors(),
+      functionThrottles: this.function.metricThrottles(),
+      apiServerErrors: this.api.restApi.deploymentStage.metricServerError(),
+      email: props.alarmEmail,
+    });
+  }
+}

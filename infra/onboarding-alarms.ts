@@ -1,0 +1,113 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Props of {@link OnboardingAlarms}. */
+export interface OnboardingAlarmsProps {
+  readonly deadLetterQueueDepth: cloudwatch.Metric;
+  readonly functionErrors: cloudwatch.Metric;
+  readonly functionThrottles: cloudwatch.Metric;
+  readonly apiServerErrors: cloudwatch.Metric;
+  /** Where alarms are e-mailed; the address must confirm the subscription. @default - no subscription */
+  readonly email?: string;
+}
+
+/**
+ * The alarms someone must act on, published to an encrypted SNS topic. Each fires on the first occurrence: at
+ * onboarding volumes, one lost invitation or one failing call is already worth a look.
+ */
+export class OnboardingAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly deadLetters: cloudwatch.Alarm;
+  readonly functionErrors: cloudwatch.Alarm;
+  readonly functionThrottles: cloudwatch.Alarm;
+  readonly apiServerErrors: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: OnboardingAlarmsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    // A customer managed key, because CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key
+    // (its key policy cannot be changed to let cloudwatch.amazonaws.com use it).
+    const key = new kms.Key(this, 'TopicKey', {
+      description: 'atlas-onboarder: encrypts the alarm topic',
+      enableKeyRotation: true,
+      // Only transient alarm notifications depend on it: do not leave a billed key behind when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'LetCloudWatchAlarmsPublishEncrypted',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'atlas-onboarder alarms', masterKey: key, enforceSSL: true });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'LetThisAccountsAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));
+
+    this.deadLetters = this.alarm('DeadLetters', props.deadLetterQueueDepth, {
+      description:
+        'A message reached the dead-letter queue: an onboarding event that can never succeed as sent. Read its ' +
+        'errorCode/errorMessage attributes, fix the event or the rule file, then redrive or delete it.',
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+    });
+    this.functionErrors = this.alarm('FunctionErrors', props.functionErrors, {
+      description:
+        'The function failed an invocation (crash, timeout or bad configuration at start-up): SQS will redeliver, ' +
+        'the API caller got a 5xx. See the function log group.',
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    this.functionThrottles = this.alarm('FunctionThrottles', props.functionThrottles, {
+      description:
+        'Lambda throttled the function: the account concurrency is exhausted. API callers got errors; SQS messages wait ' +
+        'for redelivery.',
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    this.apiServerErrors = this.alarm('ApiServerErrors', props.apiServerErrors, {
+      description:
+        'The API answered 5xx: Atlas failing (502/503 from the function), the function failing, or the integration ' +
+        'timing out. See the access log and the function log group.',
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+  }
+
+  private alarm(id: string, metric: cloudwatch.Metric, options: { description: string; statistic: string; period: Duration }): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: options.description,
+      metric: metric.with({ statistic: options.statistic, period: options.period }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No data means nothing happened: no messages, no invocations, no requests.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const action = new SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    // Tell the on-call when it is over, too.
+    alarm.addOkAction(action);
+    return alarm;
+  }
+}

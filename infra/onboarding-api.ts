@@ -1,0 +1,160 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** A calling system that gets its own API key and usage plan. */
+export interface ApiClient {
+  /** Identifies the caller in key and plan names: letters, digits, `-` and `_`. */
+  readonly name: string;
+  /** Steady requests per second for this caller. @default - the stage's rate limit */
+  readonly rateLimit?: number;
+  /** Burst for this caller. @default - the stage's burst limit */
+  readonly burstLimit?: number;
+  /** Requests per day for this caller. @default - no quota */
+  readonly quotaPerDay?: number;
+}
+
+/** Props of {@link OnboardingApi}. */
+export interface OnboardingApiProps {
+  /** The function behind both routes (Lambda proxy integration). */
+  readonly handler: lambda.IFunction;
+  /** Stage-wide steady requests per second. */
+  readonly rateLimit: number;
+  /** Stage-wide burst. */
+  readonly burstLimit: number;
+  /** Callers that each get an API key and usage plan; when any is given, every method requires a key. */
+  readonly clients: readonly ApiClient[];
+  /** Retention of the access log. */
+  readonly logRetention: logs.RetentionDays;
+  /** Whether to set the account's API Gateway CloudWatch role (needed once per account and region for logging). */
+  readonly configureAccountLogging: boolean;
+}
+
+/** The routes of contract section 4. */
+export const API_ROUTES = ['events', 'invites'] as const;
+
+/** Name of the stage; part of the URL. */
+export const API_STAGE = 'v1';
+
+/**
+ * The REST API in front of the function: `POST /events` and `POST /invites`, each callable only with an IAM
+ * (SigV4) signature, plus an API key when callers are configured.
+ */
+export class OnboardingApi extends Construct {
+  readonly restApi: apigw.RestApi;
+  readonly accessLogs: logs.LogGroup;
+  /** API keys by client name. */
+  readonly apiKeys: ReadonlyMap<string, apigw.IApiKey>;
+
+  constructor(scope: Construct, id: string, props: OnboardingApiProps) {
+    super(scope, id);
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+
+    this.restApi = new apigw.RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-api`,
+      description: 'atlas-onboarder: onboarding events and direct invites to MongoDB Atlas',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: props.configureAccountLogging,
+      deployOptions: {
+        stageName: API_STAGE,
+        throttlingRateLimit: props.rateLimit,
+        throttlingBurstLimit: props.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        // Errors only, and never data traces: a data trace logs request bodies, which carry people's e-mail addresses.
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+    });
+    // The hosting stack decides its outputs; a reusable construct should not add one of its own.
+    this.restApi.node.tryRemoveChild('Endpoint');
+
+    // The function validates the event itself and answers with the contract's issue list; the gateway only turns
+    // away what is not a JSON object at all, so such requests never cost an invocation.
+    const validator = this.restApi.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
+    const jsonObject = this.restApi.addModel('JsonObject', {
+      contentType: 'application/json',
+      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: apigw.JsonSchemaType.OBJECT },
+    });
+    this.restApi.addGatewayResponse('InvalidBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': JSON.stringify({ error: 'invalid_json', issues: [{ path: '', message: 'the body must be a JSON object' }] }),
+      },
+    });
+
+    // No test-invoke permission: the console's test button is not a caller we serve.
+    const integration = new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false });
+    for (const route of API_ROUTES) {
+      this.restApi.root.addResource(route).addMethod('POST', integration, {
+        authorizationType: apigw.AuthorizationType.IAM,
+        apiKeyRequired: props.clients.length > 0,
+        requestValidator: validator,
+        requestModels: { 'application/json': jsonObject },
+        requestParameters: route === 'events' ? { 'method.request.querystring.dryRun': false } : {},
+      });
+    }
+
+    const apiKeys = new Map<string, apigw.IApiKey>();
+    for (const client of props.clients) {
+      const key = this.restApi.addApiKey(`ApiKey-${client.name}`, {
+        apiKeyName: `${Stack.of(this).stackName}-${client.name}`,
+        description: `atlas-onboarder caller ${client.name}`,
+      });
+      const plan = this.restApi.addUsagePlan(`UsagePlan-${client.name}`, {
+        name: `${Stack.of(this).stackName}-${client.name}`,
+        description: `atlas-onboarder caller ${client.name}`,
+        throttle: { rateLimit: client.rateLimit ?? props.rateLimit, burstLimit: client.burstLimit ?? props.burstLimit },
+        ...(client.quotaPerDay === undefined ? {} : { quota: { limit: client.quotaPerDay, period: apigw.Period.DAY } }),
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+      plan.addApiKey(key);
+      apiKeys.set(client.name, key);
+    }
+    this.apiKeys = apiKeys;
+
+    Validations.of(this.restApi).acknowledge(
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'Every method requires a SigV4 signature from an IAM principal that holds execute-api:Invoke; unsigned or ' +
+          'wrongly signed requests are rejected by API Gateway before any integration runs. Callers are a handful of ' +
+          'internal systems, rate-limited by stage throttling and per-caller usage plans. A web ACL adds cost and no ' +
+          'protection that IAM authorization does not already give for this machine-to-machine API; a host account ' +
+          'with a central WAF policy can still associate one with the stage.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Callers are HR and identity systems running with AWS credentials, not end users: methods use IAM ' +
+          'authorization (SigV4), which authenticates them without a Cognito user pool.',
+      },
+    );
+    const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'This is the account-wide role API Gateway itself assumes (trust: apigateway.amazonaws.com only) to write ' +
+          'execution and access logs for every API in the account and region. AWS documents this managed policy for ' +
+          'exactly that role and keeps it in step with what API Gateway needs; the log groups it writes are named by ' +
+          'API Gateway, so an inline policy could not be narrower.',
+      });
+    }
+  }
+}

@@ -1,0 +1,595 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
+import { ATLAS_ONBOARDER_DEFAULTS } from '../infra/atlas-onboarder';
+import { BUNDLE_FILE, esbuildOptions, functionBundle } from '../infra/bundling';
+import { CONTEXT_KEYS } from '../infra/context';
+import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
+import { defineApp, type AtlasOnboarderStack } from '../infra/stack';
+
+// The context `npx cdk synth` uses (feature flags included), so the tests look at the template that deploys.
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
+const KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const scratch = mkdtempSync(join(tmpdir(), 'atlas-onboarder-infra-'));
+
+type Props = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+  Sid?: string;
+}
+interface Synth {
+  app: App;
+  stack: AtlasOnboarderStack;
+  template: Template;
+  assemblyDir: string;
+}
+
+function newApp(context: Record<string, unknown>): App {
+  return new App({ outdir: mkdtempSync(join(scratch, 'cdk.out-')), context: { ...CDK_JSON_CONTEXT, ...context } });
+}
+
+/** Builds and synthesizes the app as `infra/app.ts` does; in a test, synth throws on any cdk-nag finding. */
+function synth(context: Record<string, unknown>): Synth {
+  const app = newApp(context);
+  const stack = defineApp(app);
+  const assembly = app.synth();
+  return { app, stack, template: Template.fromStack(stack), assemblyDir: assembly.directory };
+}
+
+/** A CloudFormation value as a readable string: `${Logical}` for Ref, `${Logical.Arn}` for GetAtt, joins flattened. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return `\${${v.Ref}}`;
+  if (Array.isArray(v['Fn::GetAtt'])) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  if (Array.isArray(v['Fn::Join'])) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  return JSON.stringify(renderDeep(value));
+}
+
+/** Renders every CloudFormation value inside a structure (a policy condition, say). */
+function renderDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(renderDeep);
+  if (!value || typeof value !== 'object') return value;
+  const v = value as Record<string, unknown>;
+  if ('Ref' in v || 'Fn::GetAtt' in v || 'Fn::Join' in v) return render(v);
+  return Object.fromEntries(Object.entries(v).map(([key, inner]) => [key, renderDeep(inner)]));
+}
+
+function resources(s: Synth | Template, type: string, where: (p: Props) => boolean = () => true): [string, Props][] {
+  const template = s instanceof Template ? s : s.template;
+  const found = template.findResources(type) as Record<string, { Properties?: Props }>;
+  return Object.entries(found)
+    .map(([id, r]): [string, Props] => [id, r.Properties ?? {}])
+    .filter(([, p]) => where(p));
+}
+
+function only(s: Synth | Template, type: string, where?: (p: Props) => boolean): [string, Props] {
+  const matches = resources(s, type, where);
+  expect(matches, `exactly one ${type}`).toHaveLength(1);
+  return matches[0]!;
+}
+
+const fn = (s: Synth) => only(s, 'AWS::Lambda::Function');
+const env = (s: Synth) => (fn(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
+const sourceQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy !== undefined);
+const deadLetterQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy === undefined);
+const functionLogGroupId = (s: Synth) => render((fn(s)[1].LoggingConfig as { LogGroup: unknown }).LogGroup).slice(2, -1);
+const stageSettings = (s: Synth) => (only(s, 'AWS::ApiGateway::Stage')[1].MethodSettings as Props[])[0]!;
+
+function assetDir(s: Synth): string {
+  const key = render((fn(s)[1].Code as { S3Key: unknown }).S3Key);
+  return join(s.assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
+}
+
+/** What the function's role may do, as "action on resource [if condition]" lines, however CDK merged statements. */
+function functionGrants(s: Synth): string[] {
+  const roleRef = render(fn(s)[1].Role).replace(/\.Arn\}$/, '}');
+  const grants: string[] = [];
+  for (const [, policy] of resources(s, 'AWS::IAM::Policy', (p) => (p.Roles as unknown[]).some((r) => render(r) === roleRef))) {
+    for (const statement of (policy.PolicyDocument as { Statement: Statement[] }).Statement) {
+      expect(statement.Effect).toBe('Allow');
+      const condition = statement.Condition ? ` if ${JSON.stringify(renderDeep(statement.Condition))}` : '';
+      for (const action of [statement.Action].flat()) {
+        for (const resource of [statement.Resource].flat()) grants.push(`${action} on ${render(resource)}${condition}`);
+      }
+    }
+  }
+  return grants.sort();
+}
+
+/** Every acknowledged cdk-nag finding in the app, with its reason. */
+function acknowledgements(app: App): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const construct of app.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) found.set(id.replace(/^annotation::/i, ''), reason);
+    }
+  }
+  return found;
+}
+
+/** A valid rule file too big to pass inline. */
+function largeRuleFile(): string {
+  const rules = Array.from({ length: 40 }, (_, i) => ({
+    name: `department-${i}-readers`,
+    when: { source: 'hr', department: `Department ${i}` },
+    invite: [{ groupId: i.toString(16).padStart(24, 'a'), roles: ['GROUP_READ_ONLY'] }],
+  }));
+  expect(Buffer.byteLength(JSON.stringify({ rules }))).toBeGreaterThan(INLINE_ROLE_MAPPING_MAX_BYTES);
+  const path = join(scratch, 'large-rules.json');
+  writeFileSync(path, JSON.stringify({ rules }, null, 2));
+  return path;
+}
+
+/** Every context key away from its default, as `-c key=value` passes them: strings. */
+function customContext(ruleFile: string): Record<string, string> {
+  return {
+    stackName: 'AtlasOnboarderStaging',
+    ruleFile,
+    atlasSecret: 'platform/atlas-onboarder',
+    atlasSecretKmsKeyArn: KMS_KEY_ARN,
+    atlasBaseUrl: 'https://cloud-qa.mongodb.com',
+    atlasInviteApi: 'users',
+    dryRun: 'true',
+    logLevel: 'debug',
+    logRetentionDays: '90',
+    batchSize: '25',
+    maxBatchingWindowSeconds: '30',
+    maxConcurrency: '4',
+    batchConcurrency: '3',
+    apiRateLimit: '2',
+    apiBurstLimit: '4',
+    apiClients: JSON.stringify(['okta', { name: 'workday', rateLimit: 1, burstLimit: 2, quotaPerDay: 500 }]),
+    alarmEmail: 'oncall@example.com',
+    apiGatewayCloudWatchRole: 'false',
+  };
+}
+
+let defaults: Synth;
+let custom: Synth;
+let largeRules: string;
+
+// Two synths, each bundling with esbuild, shared by every test.
+beforeAll(() => {
+  largeRules = largeRuleFile();
+  defaults = synth({});
+  custom = synth(customContext(largeRules));
+}, 120_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('the function', () => {
+  it('runs on Node 24, arm64, with X-Ray tracing and the documented memory and timeout', () => {
+    expect(fn(defaults)[1]).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: ATLAS_ONBOARDER_DEFAULTS.memorySize,
+      Timeout: ATLAS_ONBOARDER_DEFAULTS.timeout.toSeconds(),
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('answers API callers before API Gateway’s 29 s integration timeout', () => {
+    expect(fn(defaults)[1].Timeout).toBeLessThan(29);
+  });
+
+  it('logs to its own log group, kept for a year', () => {
+    const logGroup = resources(defaults, 'AWS::Logs::LogGroup').find(([id]) => id === functionLogGroupId(defaults));
+    expect(logGroup?.[1].RetentionInDays).toBe(365);
+  });
+
+  it('is configured through the contract’s environment', () => {
+    const variables = env(defaults);
+    expect(Object.keys(variables).sort()).toEqual(
+      ['ATLAS_BASE_URL', 'ATLAS_INVITE_API', 'ATLAS_SECRET_ID', 'DEAD_LETTER_QUEUE_URL', 'DRY_RUN', 'LOG_LEVEL', 'NODE_OPTIONS', 'ROLE_MAPPING'].sort(),
+    );
+    expect(variables).toMatchObject({
+      ATLAS_BASE_URL: 'https://cloud.mongodb.com',
+      ATLAS_INVITE_API: 'invites',
+      DRY_RUN: 'false',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(render(variables.ATLAS_SECRET_ID)).toBe(`\${${only(defaults, 'AWS::SecretsManager::Secret')[0]}}`);
+    expect(render(variables.DEAD_LETTER_QUEUE_URL)).toBe(`\${${deadLetterQueue(defaults)[0]}}`);
+  });
+
+  it('ships one ES module with the AWS SDK inside, a require shim, and a source map without sources', () => {
+    const dir = assetDir(defaults);
+    const code = readFileSync(join(dir, BUNDLE_FILE), 'utf8');
+    expect(code.startsWith(`${functionBundle.banner.js}\n`)).toBe(true);
+    expect(code).toMatch(/^export \{[^}]*\bhandler\b/m);
+    // Only Node built-ins are left for the runtime to resolve: the SDK is ours, not the runtime's.
+    const specifiers = [...code.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+    expect(specifiers.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
+    expect(code).toContain('SecretsManagerClient');
+    expect(code).toMatch(/^\/\/# sourceMappingURL=index\.mjs\.map$/m);
+    const map = JSON.parse(readFileSync(join(dir, `${BUNDLE_FILE}.map`), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it('is bundled exactly as `npm run build` bundles it', async () => {
+    const outdir = mkdtempSync(join(scratch, 'build-'));
+    await build(esbuildOptions(outdir));
+    expect(readFileSync(join(outdir, BUNDLE_FILE), 'utf8')).toBe(readFileSync(join(assetDir(defaults), BUNDLE_FILE), 'utf8'));
+  });
+});
+
+describe('the rule file', () => {
+  it('is passed inline, compacted, when small', () => {
+    expect(env(defaults).ROLE_MAPPING).toBe(JSON.stringify(JSON.parse(readFileSync('examples/rules.json', 'utf8'))));
+    expect(env(defaults).ROLE_MAPPING_FILE).toBeUndefined();
+    expect(existsSync(join(assetDir(defaults), BUNDLED_ROLE_MAPPING_FILE))).toBe(false);
+  });
+
+  it('is bundled beside the code and named by ROLE_MAPPING_FILE when too big to inline', () => {
+    expect(env(custom).ROLE_MAPPING).toBeUndefined();
+    expect(env(custom).ROLE_MAPPING_FILE).toBe(BUNDLED_ROLE_MAPPING_FILE);
+    expect(readFileSync(join(assetDir(custom), BUNDLED_ROLE_MAPPING_FILE), 'utf8')).toBe(readFileSync(largeRules, 'utf8'));
+  });
+
+  it('fails synth, naming the rule, when a rule is bad', () => {
+    const bad = join(scratch, 'bad-rules.json');
+    const grant = { groupId: '5f1e2d3c4b5a69788796a5b4', roles: ['GROUP_READ_ONLY'] };
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        rules: [
+          { name: 'everyone-reads', when: {}, invite: [grant] },
+          { name: 'contractors-get-everything', when: { source: 'hr' }, invite: [{ ...grant, roles: ['GROUP_GOD'] }] },
+        ],
+      }),
+    );
+    expect(() => defineApp(newApp({ ruleFile: bad }))).toThrow(/rule "contractors-get-everything".*GROUP_GOD/s);
+  });
+
+  it('fails synth, naming the path, when the file is missing', () => {
+    expect(() => defineApp(newApp({ ruleFile: 'examples/nope.json' }))).toThrow(/invalid rule file \(examples\/nope\.json\):\s+- cannot be read \(ENOENT\)/);
+  });
+});
+
+describe('the queues', () => {
+  it('are encrypted at rest and refuse requests without TLS', () => {
+    for (const [id, queue] of resources(defaults, 'AWS::SQS::Queue')) {
+      expect(queue.SqsManagedSseEnabled, id).toBe(true);
+      defaults.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    }
+  });
+
+  it('redrive to a dead-letter queue after 5 receives, which keeps messages 14 days', () => {
+    expect(sourceQueue(defaults)[1].RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue(defaults)[0], 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(deadLetterQueue(defaults)[1].MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('hide a received message for six function timeouts plus the batching window', () => {
+    for (const s of [defaults, custom]) {
+      const window = only(s, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds as number;
+      expect(sourceQueue(s)[1].VisibilityTimeout).toBe(6 * (fn(s)[1].Timeout as number) + window);
+    }
+  });
+
+  it('feed the function in batches that report their own failures, at bounded concurrency', () => {
+    expect(only(defaults, 'AWS::Lambda::EventSourceMapping')[1]).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [sourceQueue(defaults)[0], 'Arn'] },
+      FunctionName: { Ref: fn(defaults)[0] },
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it('gives the function exactly what it uses, each on its one resource', () => {
+    const logs = `\${${functionLogGroupId(defaults)}.Arn}`;
+    const queue = `\${${sourceQueue(defaults)[0]}.Arn}`;
+    expect(functionGrants(defaults)).toEqual(
+      [
+        `logs:CreateLogStream on ${logs}`,
+        `logs:PutLogEvents on ${logs}`,
+        `secretsmanager:GetSecretValue on \${${only(defaults, 'AWS::SecretsManager::Secret')[0]}}`,
+        `sqs:SendMessage on \${${deadLetterQueue(defaults)[0]}.Arn}`,
+        // ChangeMessageVisibility is the function's own call; the rest is the event source mapping's.
+        `sqs:ChangeMessageVisibility on ${queue}`,
+        `sqs:DeleteMessage on ${queue}`,
+        `sqs:GetQueueAttributes on ${queue}`,
+        `sqs:GetQueueUrl on ${queue}`,
+        `sqs:ReceiveMessage on ${queue}`,
+        'xray:PutTelemetryRecords on *',
+        'xray:PutTraceSegments on *',
+      ].sort(),
+    );
+  });
+
+  it('reads a secret given by name through its ARN plus the six-character suffix, and decrypts only via Secrets Manager', () => {
+    expect(functionGrants(custom).filter((grant) => /^(secretsmanager|kms):/.test(grant))).toEqual([
+      `kms:Decrypt on ${KMS_KEY_ARN} if {"StringEquals":{"kms:ViaService":"secretsmanager.\${AWS::Region}.amazonaws.com"}}`,
+      'secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:platform/atlas-onboarder-??????',
+    ]);
+  });
+
+  it('grants no wildcard action, and a wildcard resource only to X-Ray', () => {
+    for (const s of [defaults, custom]) {
+      for (const grant of functionGrants(s)) {
+        const [action, resource] = grant.split(' on ') as [string, string];
+        expect(action).not.toContain('*');
+        if (resource.includes('*')) expect(action).toMatch(/^xray:Put(TraceSegments|TelemetryRecords)$/);
+      }
+      for (const [id, role] of resources(s, 'AWS::IAM::Role')) expect(role.Policies, id).toBeUndefined();
+    }
+  });
+
+  it('attaches no managed policy but API Gateway’s own logging policy, and none to the function', () => {
+    const managed = resources(defaults, 'AWS::IAM::Role').flatMap(([id, role]) =>
+      ((role.ManagedPolicyArns as unknown[] | undefined) ?? []).map((arn) => `${id} ${render(arn)}`),
+    );
+    expect(managed).toHaveLength(1);
+    expect(managed[0]).toMatch(/AmazonAPIGatewayPushToCloudWatchLogs$/);
+    expect(managed[0]).not.toContain(render(fn(defaults)[1].Role).slice(2, -5));
+  });
+
+  it('lets API Gateway invoke the function only for the two routes of its own stage', () => {
+    const api = only(defaults, 'AWS::ApiGateway::RestApi')[0];
+    const stage = only(defaults, 'AWS::ApiGateway::Stage')[0];
+    const prefix = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${api}}/\${${stage}}`;
+    expect(resources(defaults, 'AWS::Lambda::Permission').map(([, p]) => `${render(p.Principal)} ${render(p.SourceArn)}`).sort()).toEqual([
+      `apigateway.amazonaws.com ${prefix}/POST/events`,
+      `apigateway.amazonaws.com ${prefix}/POST/invites`,
+    ]);
+  });
+});
+
+describe('the credentials secret', () => {
+  it('is created with the expected structure and a placeholder when none is given', () => {
+    expect(only(defaults, 'AWS::SecretsManager::Secret')[1].GenerateSecretString).toEqual({
+      SecretStringTemplate: JSON.stringify({ clientId: PLACEHOLDER_CLIENT_ID }),
+      GenerateStringKey: 'clientSecret',
+    });
+  });
+
+  // An imported secret adds no resource; a bare stack shows the policy it produces.
+  function statementsFor(existingSecret: string): Statement[] {
+    const stack = new Stack(new App(), 'Credentials');
+    const role = new iam.Role(stack, 'Grantee', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const credentials = new AtlasCredentials(stack, 'Credentials', { existingSecret });
+    credentials.grantGetSecretValue(role);
+    expect(credentials.secretId).toBe(existingSecret);
+    return (only(Template.fromStack(stack), 'AWS::IAM::Policy')[1].PolicyDocument as { Statement: Statement[] }).Statement;
+  }
+
+  it('is read by its complete ARN as given', () => {
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:atlas/onboarder-AbC123';
+    expect(statementsFor(arn)).toEqual([{ Sid: 'ReadAtlasCredentials', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn }]);
+  });
+
+  it('is read by a partial ARN plus exactly six suffix characters', () => {
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:atlas/onboarder';
+    expect(statementsFor(arn)).toEqual([
+      { Sid: 'ReadAtlasCredentials', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: `${arn}-??????` },
+    ]);
+  });
+});
+
+describe('the API', () => {
+  it('takes POST /events and POST /invites only, IAM-authorized and validated', () => {
+    const [validator, validatorProps] = only(defaults, 'AWS::ApiGateway::RequestValidator');
+    expect(validatorProps).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+    expect(resources(defaults, 'AWS::ApiGateway::Resource').map(([, r]) => r.PathPart).sort()).toEqual(['events', 'invites']);
+    const methods = resources(defaults, 'AWS::ApiGateway::Method');
+    expect(methods).toHaveLength(2);
+    for (const [, method] of methods) {
+      expect(method).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'AWS_IAM',
+        ApiKeyRequired: false,
+        RequestValidatorId: { Ref: validator },
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+    }
+  });
+
+  it('answers a body that is not a JSON object in the contract’s error shape', () => {
+    const [, response] = only(defaults, 'AWS::ApiGateway::GatewayResponse');
+    expect(response.ResponseType).toBe('BAD_REQUEST_BODY');
+    const body = JSON.parse((response.ResponseTemplates as Record<string, string>)['application/json']!) as { error: string; issues: unknown[] };
+    expect(body).toMatchObject({ error: 'invalid_json', issues: [{ path: '' }] });
+  });
+
+  it('throttles the stage, writes JSON access logs, traces, and never logs request bodies', () => {
+    const [, stage] = only(defaults, 'AWS::ApiGateway::Stage');
+    expect(stage).toMatchObject({ StageName: 'v1', TracingEnabled: true });
+    expect(stageSettings(defaults)).toMatchObject({
+      HttpMethod: '*',
+      ResourcePath: '/*',
+      LoggingLevel: 'ERROR',
+      DataTraceEnabled: false,
+      ThrottlingRateLimit: 10,
+      ThrottlingBurstLimit: 20,
+    });
+    const { DestinationArn, Format } = stage.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    const accessLogGroup = /:log-group:\$\{(\w+)\}$/.exec(render(DestinationArn))?.[1];
+    expect(accessLogGroup).not.toBe(functionLogGroupId(defaults));
+    expect(resources(defaults, 'AWS::Logs::LogGroup').find(([id]) => id === accessLogGroup)?.[1].RetentionInDays).toBe(365);
+    expect(JSON.parse(Format.replace(/\$context\.[\w.]+/g, 'x'))).toHaveProperty('requestId');
+  });
+
+  it('sets the account’s API Gateway logging role, so logs can be written at all', () => {
+    expect(resources(defaults, 'AWS::ApiGateway::Account')).toHaveLength(1);
+  });
+});
+
+describe('the alarms', () => {
+  const alarm = (s: Synth, metricName: string) => only(s, 'AWS::CloudWatch::Alarm', (p) => p.MetricName === metricName)[1];
+
+  it('fire on the first dead letter, function error, throttle and API 5xx', () => {
+    const dimensions = (s: Synth, metricName: string) =>
+      (alarm(s, metricName).Dimensions as { Name: string; Value: unknown }[]).map((d) => `${d.Name}=${render(d.Value)}`).sort();
+    expect(dimensions(defaults, 'ApproximateNumberOfMessagesVisible')).toEqual([`QueueName=\${${deadLetterQueue(defaults)[0]}.QueueName}`]);
+    expect(dimensions(defaults, 'Errors')).toEqual([`FunctionName=\${${fn(defaults)[0]}}`]);
+    expect(dimensions(defaults, 'Throttles')).toEqual([`FunctionName=\${${fn(defaults)[0]}}`]);
+    expect(dimensions(defaults, '5XXError')).toEqual(['ApiName=AtlasOnboarder-api', `Stage=\${${only(defaults, 'AWS::ApiGateway::Stage')[0]}}`]);
+    for (const metricName of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5XXError']) {
+      expect(alarm(defaults, metricName), metricName).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    expect(resources(defaults, 'AWS::CloudWatch::Alarm')).toHaveLength(4);
+  });
+
+  it('notify an encrypted, TLS-only SNS topic that CloudWatch of this account may publish to', () => {
+    const [topicId, topic] = only(defaults, 'AWS::SNS::Topic');
+    for (const [, a] of resources(defaults, 'AWS::CloudWatch::Alarm')) {
+      expect(a).toMatchObject({ AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+    }
+    const [keyId, key] = only(defaults, 'AWS::KMS::Key');
+    expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(JSON.stringify(key.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    const statements = (only(defaults, 'AWS::SNS::TopicPolicy')[1].PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }) as unknown,
+        }),
+      ]),
+    );
+    expect(resources(defaults, 'AWS::SNS::Subscription')).toEqual([]);
+  });
+});
+
+describe('outputs', () => {
+  it('give the API URL, queue URL, DLQ URL, secret ARN and function name', () => {
+    const outputs = defaults.template.toJSON() as { Outputs: Record<string, { Value: unknown }> };
+    const value = (name: string) => render(outputs.Outputs[name]?.Value);
+    expect(value('ApiUrl')).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}\/$/);
+    expect(value('QueueUrl')).toBe(`\${${sourceQueue(defaults)[0]}}`);
+    expect(value('DeadLetterQueueUrl')).toBe(`\${${deadLetterQueue(defaults)[0]}}`);
+    expect(value('AtlasSecretArn')).toBe(`\${${only(defaults, 'AWS::SecretsManager::Secret')[0]}}`);
+    expect(value('FunctionName')).toBe(`\${${fn(defaults)[0]}}`);
+    // The RestApi's own "Endpoint" output is removed: the stack names its outputs.
+    expect(Object.keys(outputs.Outputs).filter((name) => name.includes('Endpoint'))).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged, with defaults or every option set', () => {
+    for (const s of [defaults, custom]) expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
+  });
+
+  it('acknowledges only these findings, each with a reason a reviewer can check', () => {
+    const acknowledged = acknowledgements(defaults.app);
+    expect([...acknowledged.keys()].sort()).toEqual([
+      'AwsSolutions-APIG3',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SMG4',
+    ]);
+    for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(150);
+    // Without the created secret and the account role, their acknowledgements go too.
+    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
+  });
+});
+
+describe('context options', () => {
+  const logRetentions = (s: Synth) => resources(s, 'AWS::Logs::LogGroup').map(([, p]) => p.RetentionInDays);
+  const effects: Record<(typeof CONTEXT_KEYS)[number], () => void> = {
+    stackName: () => {
+      expect(defaults.stack.stackName).toBe('AtlasOnboarder');
+      expect(custom.stack.stackName).toBe('AtlasOnboarderStaging');
+    },
+    ruleFile: () => expect(env(custom).ROLE_MAPPING_FILE).toBe(BUNDLED_ROLE_MAPPING_FILE),
+    atlasSecret: () => {
+      expect(resources(custom, 'AWS::SecretsManager::Secret')).toEqual([]);
+      expect(env(custom).ATLAS_SECRET_ID).toBe('platform/atlas-onboarder');
+    },
+    atlasSecretKmsKeyArn: () => {
+      expect(functionGrants(defaults).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
+      expect(functionGrants(custom).filter((grant) => grant.startsWith('kms:'))).toHaveLength(1);
+    },
+    atlasBaseUrl: () => expect(env(custom).ATLAS_BASE_URL).toBe('https://cloud-qa.mongodb.com'),
+    atlasInviteApi: () => expect(env(custom).ATLAS_INVITE_API).toBe('users'),
+    dryRun: () => expect(env(custom).DRY_RUN).toBe('true'),
+    logLevel: () => expect(env(custom).LOG_LEVEL).toBe('debug'),
+    logRetentionDays: () => {
+      expect(logRetentions(defaults)).toEqual([365, 365]);
+      expect(logRetentions(custom)).toEqual([90, 90]);
+    },
+    batchSize: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].BatchSize).toBe(25),
+    maxBatchingWindowSeconds: () => {
+      expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds).toBe(30);
+      expect(sourceQueue(custom)[1].VisibilityTimeout).toBe(6 * 20 + 30);
+    },
+    maxConcurrency: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].ScalingConfig).toEqual({ MaximumConcurrency: 4 }),
+    batchConcurrency: () => {
+      expect(env(defaults).BATCH_CONCURRENCY).toBeUndefined();
+      expect(env(custom).BATCH_CONCURRENCY).toBe('3');
+    },
+    apiRateLimit: () => expect(stageSettings(custom).ThrottlingRateLimit).toBe(2),
+    apiBurstLimit: () => expect(stageSettings(custom).ThrottlingBurstLimit).toBe(4),
+    apiClients: () => {
+      expect(resources(defaults, 'AWS::ApiGateway::ApiKey')).toEqual([]);
+      expect(resources(custom, 'AWS::ApiGateway::ApiKey').map(([, k]) => k.Name).sort()).toEqual(['AtlasOnboarderStaging-okta', 'AtlasOnboarderStaging-workday']);
+      for (const [, method] of resources(custom, 'AWS::ApiGateway::Method')) expect(method.ApiKeyRequired).toBe(true);
+      const plan = (name: string) => only(custom, 'AWS::ApiGateway::UsagePlan', (p) => p.UsagePlanName === `AtlasOnboarderStaging-${name}`)[1];
+      expect(plan('workday')).toMatchObject({ Throttle: { RateLimit: 1, BurstLimit: 2 }, Quota: { Limit: 500, Period: 'DAY' } });
+      // A caller without limits of its own gets the stage's.
+      expect(plan('okta')).toMatchObject({ Throttle: { RateLimit: 2, BurstLimit: 4 } });
+      expect(plan('okta').Quota).toBeUndefined();
+      expect(resources(custom, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
+    },
+    alarmEmail: () =>
+      expect(only(custom, 'AWS::SNS::Subscription')[1]).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: only(custom, 'AWS::SNS::Topic')[0] } }),
+    apiGatewayCloudWatchRole: () => {
+      expect(resources(custom, 'AWS::ApiGateway::Account')).toEqual([]);
+      expect(resources(custom, 'AWS::IAM::Role')).toHaveLength(1);
+    },
+  };
+
+  it.each(Object.entries(effects))('%s changes the template as documented', (_key, effect) => effect());
+
+  it('are all tested above, all set in the custom variant, and all documented in infra/README.md', () => {
+    expect(Object.keys(effects).sort()).toEqual([...CONTEXT_KEYS].sort());
+    expect(Object.keys(customContext('x')).sort()).toEqual([...CONTEXT_KEYS].sort());
+    const readme = readFileSync('infra/README.md', 'utf8');
+    for (const key of CONTEXT_KEYS) expect(readme, key).toContain(`\`${key}\``);
+  });
+
+  it('stop synth with a message naming the key when a value is bad', () => {
+    expect(() => defineApp(newApp({ batchSize: 'lots' }))).toThrow(/context "batchSize" must be a number/);
+    expect(() => defineApp(newApp({ atlasSecretKmsKeyArn: 'alias/atlas' }))).toThrow(/context "atlasSecretKmsKeyArn" must be a KMS key ARN/);
+    expect(() => defineApp(newApp({ apiClients: '["okta", "okta"]' }))).toThrow(/context "apiClients" names "okta" twice/);
+  });
+});
