@@ -1,0 +1,215 @@
+import { execFile, fork } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { BUNDLE_FILE, esbuildOptions, FUNCTION_ENTRY, PROJECT_ROOT } from '../infra/bundling';
+import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
+
+/**
+ * `npm run bench`: what each invitation costs, measured on this machine. Builds the function exactly as `cdk synth`
+ * ships it and a naive bundle of the same handler, measures bundle size, cold starts in fresh processes, warm
+ * throughput beside a bare undici loop, calls per invitation, batch latency and rate-limited throughput, prints a
+ * table and writes bench/results.json. Loopback only; every loop is bounded.
+ */
+
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 15);
+const out = resolve(PROJECT_ROOT, 'bench/.out');
+const run = promisify(execFile);
+
+// --- bundles -------------------------------------------------------------------------------------------------------
+const shippedDir = resolve(out, 'shipped');
+const naiveDir = resolve(out, 'naive');
+mkdirSync(shippedDir, { recursive: true });
+mkdirSync(naiveDir, { recursive: true });
+const shipped = await build({ ...esbuildOptions(shippedDir), metafile: true });
+// The naive baseline the issue names: esbuild --bundle --platform=node --format=esm, plus the one thing without which
+// it cannot run at all: a `require` for the CommonJS dependencies (undici's require('node:assert') throws otherwise).
+await build({
+  entryPoints: [FUNCTION_ENTRY],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  outfile: resolve(naiveDir, BUNDLE_FILE),
+  logLevel: 'error',
+});
+const shippedFile = resolve(shippedDir, BUNDLE_FILE);
+const naiveFile = resolve(naiveDir, BUNDLE_FILE);
+
+function sizeOf(file: string) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes).length };
+}
+/** Bytes in the output per package (or our own source), largest first. */
+function contributors(metafile: Metafile, top = 8) {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const name = match ? match[1]! : input.startsWith('lambda/') ? 'lambda/ (ours)' : input;
+      byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => ({ name, bytes }));
+}
+const bundle = {
+  shipped: { ...sizeOf(shippedFile), sourceMap: statSync(`${shippedFile}.map`).size },
+  naive: sizeOf(naiveFile),
+  largest: contributors(shipped.metafile),
+};
+
+// --- the world the function talks to ---------------------------------------------------------------------------------
+const CLIENT_ID = 'bench-client-id';
+const CLIENT_SECRET = 'bench-client-secret-value';
+const atlas = await startAtlasSandbox({ clients: { [CLIENT_ID]: CLIENT_SECRET }, maxLiveTokens: 10_000 });
+const aws = await startAwsEndpoints({ secrets: { 'atlas/bench': JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) } });
+const functionEnv = {
+  ...process.env,
+  ATLAS_BASE_URL: atlas.url,
+  ATLAS_SECRET_ID: 'atlas/bench',
+  ROLE_MAPPING_FILE: resolve(PROJECT_ROOT, 'examples/rules.json'),
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding-dlq',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+  AWS_ENDPOINT_URL_SQS: aws.url,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+  AWS_LAMBDA_FUNCTION_NAME: 'atlas-onboarder-bench',
+  // As deployed (infra/atlas-onboarder.ts).
+  NODE_OPTIONS: '--enable-source-maps',
+  LOG_LEVEL: 'info',
+};
+
+// --- cold starts: fresh processes, the two bundles interleaved -----------------------------------------------------
+type Cold = { importMs: number; firstInvocationMs: number; totalMs: number; ok: boolean };
+async function coldStart(file: string, n: number): Promise<Cold> {
+  const { stdout } = await run(process.execPath, [resolve(PROJECT_ROOT, 'bench/cold-start.mjs'), file, `cold-${n}@example.com`], {
+    env: functionEnv,
+    timeout: 30_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Cold;
+  if (!result.ok) throw new Error(`cold start ${n} of ${file} failed`);
+  return result;
+}
+const cold: Record<'shipped' | 'naive', Cold[]> = { shipped: [], naive: [] };
+for (let i = 0; i < COLD_STARTS; i++) {
+  cold.shipped.push(await coldStart(shippedFile, 2 * i));
+  cold.naive.push(await coldStart(naiveFile, 2 * i + 1));
+}
+function spread(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9), min: sorted[0]!, max: sorted.at(-1)! };
+}
+const coldStarts = {
+  runs: COLD_STARTS,
+  shipped: { total: spread(cold.shipped.map((c) => c.totalMs)), import: spread(cold.shipped.map((c) => c.importMs)) },
+  naive: { total: spread(cold.naive.map((c) => c.totalMs)), import: spread(cold.naive.map((c) => c.importMs)) },
+};
+
+// --- warm measurements, in a process of their own ------------------------------------------------------------------
+type Warm = {
+  warm: { handlerPerSecond: number; barePerSecond: number };
+  callsPerInvitation: { atlas: number; token: number; secrets: number; invitations: number };
+  batchLatency: { singleMs: number; batchOf10Ms: number };
+  rateLimited: { limitPerSecond: number; invitations: number; elapsedMs: number; perSecond: number; floorMs: number; rateLimitedAnswers: number; redeliveries: number; leftInQueue: number };
+};
+const warm = await new Promise<Warm>((resolvePromise, reject) => {
+  const child = fork(resolve(PROJECT_ROOT, 'bench/warm.ts'), [shippedFile], {
+    env: { ...functionEnv, ATLAS_CLIENT_ID: CLIENT_ID, ATLAS_CLIENT_SECRET: CLIENT_SECRET },
+    execArgv: ['--import', 'tsx'],
+    silent: true,
+  });
+  child.stdout!.resume(); // the function's log lines: measured, not shown
+  child.stderr!.pipe(process.stderr);
+  child.on('message', (message: { id: number; cmd?: string; options?: Record<string, unknown>; result?: Warm }) => {
+    if (message.result) return resolvePromise(message.result);
+    if (message.cmd === 'reset') {
+      atlas.reset();
+      aws.reset();
+      atlas.configure({ clients: { [CLIENT_ID]: CLIENT_SECRET }, maxLiveTokens: 10_000 });
+    }
+    if (message.cmd === 'configure') atlas.configure(message.options ?? {});
+    const value =
+      message.cmd === 'counts'
+        ? {
+            invites: atlas.count('invites') + atlas.count('users'),
+            tokens: atlas.count('token'),
+            secrets: aws.secretRequests.length,
+            invitations: atlas.invitations().length,
+            rateLimited: atlas.requests.filter((r) => r.status === 429).length,
+          }
+        : null;
+    child.send({ id: message.id, value });
+  });
+  child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`bench/warm.ts exited ${code}`))));
+});
+await atlas.close();
+await aws.close();
+
+// --- report -------------------------------------------------------------------------------------------------------
+const ratios = {
+  coldStart: coldStarts.shipped.total.median / coldStarts.naive.total.median,
+  warmThroughput: warm.warm.handlerPerSecond / warm.warm.barePerSecond,
+  batchLatency: warm.batchLatency.batchOf10Ms / warm.batchLatency.singleMs,
+  rateLimited: warm.rateLimited.perSecond / warm.rateLimited.limitPerSecond,
+};
+const targets = { coldStart: 0.6, warmThroughput: 0.8, batchLatency: 1.5, rateLimited: 0.9 };
+const results = {
+  measuredAt: new Date().toISOString(),
+  node: process.version,
+  machine: `${(await import('node:os')).cpus().length} cores`,
+  bundle,
+  coldStarts,
+  ...warm,
+  ratios,
+  targets,
+  met: {
+    coldStart: ratios.coldStart <= targets.coldStart,
+    warmThroughput: ratios.warmThroughput >= targets.warmThroughput,
+    batchLatency: ratios.batchLatency <= targets.batchLatency,
+    rateLimited: ratios.rateLimited >= targets.rateLimited,
+    callsPerInvitation: warm.callsPerInvitation.atlas === 1 && warm.callsPerInvitation.token <= 1 / 1000 && warm.callsPerInvitation.secrets <= 1 / 1000,
+  },
+};
+writeFileSync(resolve(PROJECT_ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+const rows: [string, string, string][] = [
+  ['bundle (as shipped)', `${kib(bundle.shipped.raw)} raw, ${kib(bundle.shipped.gzip)} gzip, map ${kib(bundle.shipped.sourceMap)}`, `naive ${kib(bundle.naive.raw)} raw, ${kib(bundle.naive.gzip)} gzip`],
+  ['largest contributors', bundle.largest.map((c) => `${c.name} ${kib(c.bytes)}`).join(', '), ''],
+  [
+    `cold start, import + 1st SQS invocation (${COLD_STARTS} runs)`,
+    `median ${ms(coldStarts.shipped.total.median)} (p10 ${ms(coldStarts.shipped.total.p10)}, p90 ${ms(coldStarts.shipped.total.p90)}); import ${ms(coldStarts.shipped.import.median)}`,
+    `naive ${ms(coldStarts.naive.total.median)}; ratio ${ratios.coldStart.toFixed(2)} (target ≤ ${targets.coldStart}: ${mark(results.met.coldStart)})`,
+  ],
+  [
+    'warm throughput (SQS, batches of 10)',
+    `${warm.warm.handlerPerSecond.toFixed(0)} invitations/s`,
+    `bare undici loop ${warm.warm.barePerSecond.toFixed(0)}/s; ratio ${ratios.warmThroughput.toFixed(2)} (target ≥ ${targets.warmThroughput}: ${mark(results.met.warmThroughput)})`,
+  ],
+  [
+    'calls per invitation (1,000 events)',
+    `Atlas ${warm.callsPerInvitation.atlas}, token ${warm.callsPerInvitation.token}, secret ${warm.callsPerInvitation.secrets}`,
+    `floor 1, 0.001, 0.001: ${mark(results.met.callsPerInvitation)}`,
+  ],
+  [
+    'batch latency, Atlas answering in 200 ms',
+    `batch of 10 ${ms(warm.batchLatency.batchOf10Ms)}, one alone ${ms(warm.batchLatency.singleMs)}`,
+    `ratio ${ratios.batchLatency.toFixed(2)} (target ≤ ${targets.batchLatency}: ${mark(results.met.batchLatency)})`,
+  ],
+  [
+    `rate-limited throughput (limit ${warm.rateLimited.limitPerSecond}/s)`,
+    `${warm.rateLimited.perSecond.toFixed(1)}/s: ${warm.rateLimited.invitations} in ${ms(warm.rateLimited.elapsedMs)} (floor ${ms(warm.rateLimited.floorMs)}), ${warm.rateLimited.rateLimitedAnswers} answers of 429`,
+    `ratio ${ratios.rateLimited.toFixed(2)} (target ≥ ${targets.rateLimited}: ${mark(results.met.rateLimited)})`,
+  ],
+];
+const width = Math.max(...rows.map((r) => r[0].length));
+console.log(`\natlas-onboarder bench, ${results.node}, ${results.machine}, ${results.measuredAt}\n`);
+for (const [name, value, compared] of rows) console.log(`${name.padEnd(width)}  ${value}${compared ? `\n${''.padEnd(width)}  ${compared}` : ''}`);
+console.log('\nwritten: bench/results.json');

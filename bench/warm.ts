@@ -1,0 +1,156 @@
+import { request } from 'undici';
+import type { OnboarderHandler } from '../lambda/app';
+import { runQueue } from './load';
+
+/**
+ * The warm measurements, in a process of their own (forked by bench/run.ts, which hosts the Atlas sandbox and the AWS
+ * endpoints and answers `ask` over IPC): the function as shipped (the bundle named by argv[2]) against a bare undici
+ * loop, calls per invitation, batch latency, and throughput under a rate limit. The function logs at its production
+ * level to this process's stdout, which the parent discards.
+ */
+
+type Counts = { invites: number; tokens: number; secrets: number; invitations: number; rateLimited: number };
+type Ask = { cmd: 'reset' } | { cmd: 'counts' } | { cmd: 'configure'; options: Record<string, unknown> };
+
+const bundle = process.argv[2]!;
+const atlasUrl = process.env.ATLAS_BASE_URL!;
+let asked = 0;
+const pending = new Map<number, (value: unknown) => void>();
+process.on('message', (message: { id: number; value: unknown }) => pending.get(message.id)?.(message.value));
+function ask<T>(question: Ask): Promise<T> {
+  const id = ++asked;
+  return new Promise((resolve) => {
+    pending.set(id, resolve as (value: unknown) => void);
+    process.send!({ id, ...question });
+  });
+}
+
+let containers = 0;
+/** A fresh container: a new instance of the bundle's module, with its own caches. */
+async function container(): Promise<OnboarderHandler> {
+  const module = (await import(`${bundle}?container=${++containers}`)) as { handler: OnboarderHandler };
+  return module.handler;
+}
+
+let people = 0;
+const body = () => JSON.stringify({ source: 'sso', type: 'group.member.added', group: 'atlas-analytics-readers', user: { email: `bench-${++people}@example.com` } });
+function batchOf(size: number) {
+  return {
+    Records: Array.from({ length: size }, (_, i) => ({
+      messageId: `m-${people}-${i}`,
+      receiptHandle: `r-${people}-${i}`,
+      body: body(),
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:onboarding',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+const context = () => ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 20_000 });
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function handlerRate(handler: OnboarderHandler, invitations: number): Promise<number> {
+  const started = performance.now();
+  for (let done = 0; done < invitations; done += 10) {
+    const answer = (await handler(batchOf(10), context())) as { batchItemFailures: unknown[] };
+    if (answer.batchItemFailures.length) throw new Error('a warm batch failed');
+  }
+  return invitations / ((performance.now() - started) / 1000);
+}
+
+async function bareRate(invitations: number): Promise<number> {
+  const auth = Buffer.from(`${process.env.ATLAS_CLIENT_ID}:${process.env.ATLAS_CLIENT_SECRET}`).toString('base64');
+  const tokenAnswer = await request(`${atlasUrl}/api/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  const { access_token: token } = (await tokenAnswer.body.json()) as { access_token: string };
+  const media = 'application/vnd.atlas.2023-01-01+json';
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < invitations) {
+      next++;
+      const answer = await request(`${atlasUrl}/api/atlas/v2/groups/5f1e2d3c4b5a69788796a5b4/invites`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, accept: media, 'content-type': media },
+        body: JSON.stringify({ roles: ['GROUP_READ_ONLY'], username: `bare-${++people}@example.com` }),
+      });
+      await answer.body.text();
+      if (answer.statusCode !== 200) throw new Error(`bare POST answered ${answer.statusCode}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  return invitations / ((performance.now() - started) / 1000);
+}
+
+async function timed(handler: OnboarderHandler, size: number): Promise<number> {
+  const started = performance.now();
+  await handler(batchOf(size), context());
+  return performance.now() - started;
+}
+
+// 1 and 3: warm throughput beside the bare loop, alternating, three rounds; calls per invitation from the first.
+const rounds: { handler: number; bare: number }[] = [];
+let calls: Counts | undefined;
+for (let round = 0; round < 3; round++) {
+  await ask({ cmd: 'reset' });
+  const handler = await container();
+  const rate = await handlerRate(handler, 1000);
+  calls ??= await ask<Counts>({ cmd: 'counts' });
+  const bare = await bareRate(1000);
+  rounds.push({ handler: rate, bare });
+}
+
+// 5: a batch of 10 against one invitation alone, each Atlas answer taking 200 ms.
+await ask({ cmd: 'configure', options: { latencyMs: 200 } });
+const latencyHandler = await container();
+await timed(latencyHandler, 1); // token and secret fetched: what follows is warm
+const single: number[] = [];
+const ten: number[] = [];
+for (let i = 0; i < 5; i++) {
+  single.push(await timed(latencyHandler, 1));
+  ten.push(await timed(latencyHandler, 10));
+}
+await ask({ cmd: 'configure', options: { latencyMs: 0 } });
+
+// 6: throughput under a rate limit, five containers, 1,000 events in batches of 10.
+const RATE = 50;
+await ask({ cmd: 'reset' });
+await ask({ cmd: 'configure', options: { rateLimit: { requestsPerSecond: RATE } } });
+const queue = await runQueue({
+  bodies: Array.from({ length: 1000 }, () => JSON.parse(body()) as unknown),
+  containers: await Promise.all(Array.from({ length: 5 }, container)),
+  batchSize: 10,
+  invocationBudgetMs: 20_000,
+  maxRunMs: 120_000,
+});
+const limited = await ask<Counts>({ cmd: 'counts' });
+
+process.send!({
+  id: 0,
+  result: {
+    warm: {
+      handlerPerSecond: median(rounds.map((r) => r.handler)),
+      barePerSecond: median(rounds.map((r) => r.bare)),
+      rounds,
+    },
+    callsPerInvitation: calls && { atlas: calls.invites / 1000, token: calls.tokens / 1000, secrets: calls.secrets / 1000, invitations: calls.invitations },
+    batchLatency: { singleMs: median(single), batchOf10Ms: median(ten), single, ten },
+    rateLimited: {
+      limitPerSecond: RATE,
+      invitations: limited.invitations,
+      elapsedMs: queue.elapsedMs,
+      perSecond: limited.invitations / (queue.elapsedMs / 1000),
+      floorMs: ((1000 - RATE) / RATE) * 1000,
+      rateLimitedAnswers: limited.rateLimited,
+      redeliveries: queue.redeliveries,
+      leftInQueue: queue.leftInQueue,
+    },
+  },
+});
+process.exit(0);
