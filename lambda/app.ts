@@ -4,7 +4,7 @@ import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type H
 import { answerSqsBatch, isSqsEvent, type QueueActions } from './adapters/sqs';
 import { AtlasClient } from './atlas/client';
 import type { RetryHooks } from './atlas/retry';
-import { createSecretsManagerClient, createSqsClient, sqsQueueActions } from './aws';
+import { createSecretsManagerClient, sqsQueueActions } from './aws';
 import { loadConfig, type Config } from './config';
 import { fixedCredentials, SecretsManagerCredentials } from './credentials';
 import { Deadline } from './deadline';
@@ -46,8 +46,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
   const deps: OnboardingDeps = { rules: config.rules, atlas: createAtlas(config, env, log, options), ledger: new InviteLedger() };
-  let queue = options.queue;
-  const queueActions = () => (queue ??= sqsQueueActions(createSqsClient(env)));
+  const queue = options.queue ?? sqsQueueActions(env);
 
   return async (event, context) => {
     const remainingMs = context?.getRemainingTimeInMillis?.() ?? LOCAL_BUDGET_MS;
@@ -58,7 +57,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
       const deadline = new Deadline(remainingMs - config.deadlineMarginMs);
       return answerSqsBatch(event, {
         run: (request, o) => onboard(request, deps, { dryRun: config.dryRun, deadline, log: o.log, fallbackId: o.fallbackId }),
-        queue: queueActions(),
+        queue,
         deadLetterQueueUrl: config.deadLetterQueueUrl,
         concurrency: config.batchConcurrency,
         deadline,

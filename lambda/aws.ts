@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type * as SqsSdk from '@aws-sdk/client-sqs';
 import type { QueueActions } from './adapters/sqs';
 
 /**
@@ -14,39 +14,83 @@ export function createSecretsManagerClient(env: Env): SecretsManagerClient {
   return new SecretsManagerClient({ ...(env.AWS_REGION && { region: env.AWS_REGION }), ...(endpoint && { endpoint }) });
 }
 
-export function createSqsClient(env: Env): SQSClient {
-  const endpoint = env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
-  // The SQS client sends to the host of a command's QueueUrl unless told otherwise; a configured endpoint must win.
-  return new SQSClient({
-    ...(env.AWS_REGION && { region: env.AWS_REGION }),
-    ...(endpoint && { endpoint, useQueueUrlAsEndpoint: false }),
-  });
+/** The most SQS takes in one message, body and attributes (names, types and values) counted together. */
+export const MAX_MESSAGE_BYTES = 262_144;
+const MAX_ERROR_MESSAGE_BYTES = 2048;
+
+/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character, marking the cut with an ellipsis. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let kept = '';
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes - 3) break;
+    kept += char;
+    bytes += size;
+  }
+  return kept ? `${kept}…` : '';
 }
 
-/** SQS attribute values take XML characters only; anything else would make SendMessage fail and the message loop. */
-function attributeText(text: string, maxLength: number): string {
-   
-  const clean = text.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
-  return clean.length > maxLength ? `${clean.slice(0, maxLength - 1)}…` : clean;
+/**
+ * A dead letter's `errorCode` and `errorMessage` attributes, cut to fit beside a body of `bodyBytes`: SQS refuses the
+ * whole message otherwise, and the message would loop until the queue's redrive. Characters SQS refuses are
+ * replaced; an attribute that cannot fit at all is left out (the log line keeps the full reason).
+ *
+ * @example
+ * deadLetterAttributes(100, 'invalid_json', 'Unexpected token'); // { errorCode: {...}, errorMessage: {...} }
+ */
+export function deadLetterAttributes(bodyBytes: number, errorCode: string, errorMessage: string): Record<string, { DataType: 'String'; StringValue: string }> {
+  const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {};
+  let room = MAX_MESSAGE_BYTES - bodyBytes;
+  for (const [name, text, cap] of [
+    ['errorCode', errorCode, 256],
+    ['errorMessage', errorMessage || errorCode, MAX_ERROR_MESSAGE_BYTES],
+  ] as const) {
+    const overhead = Buffer.byteLength(name) + 'String'.length;
+    const value = truncateUtf8(sqsText(text), Math.min(cap, room - overhead));
+    if (!value) continue;
+    attributes[name] = { DataType: 'String', StringValue: value };
+    room -= overhead + Buffer.byteLength(value);
+  }
+  return attributes;
 }
 
-/** {@link QueueActions} over a real SQS client. */
-export function sqsQueueActions(client: SQSClient): QueueActions {
+/** SQS takes XML characters only; anything else would make SendMessage fail. */
+function sqsText(text: string): string {
+  return text.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
+}
+
+/**
+ * {@link QueueActions} over a real SQS client. The client is loaded on the first dead letter or visibility change:
+ * most invocations need neither, and the SQS client is a sizeable part of a cold start.
+ */
+export function sqsQueueActions(env: Env): QueueActions {
+  let sqs: Promise<{ client: SqsSdk.SQSClient; sdk: typeof SqsSdk }> | undefined;
+  const load = () =>
+    (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => {
+      const endpoint = env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
+      // The SQS client sends to the host of a command's QueueUrl unless told otherwise; a configured endpoint must win.
+      const client = new sdk.SQSClient({
+        ...(env.AWS_REGION && { region: env.AWS_REGION }),
+        ...(endpoint && { endpoint, useQueueUrlAsEndpoint: false }),
+      });
+      return { client, sdk };
+    }));
   return {
     async deadLetter(queueUrl, body, errorCode, errorMessage) {
+      const { client, sdk } = await load();
       await client.send(
-        new SendMessageCommand({
+        new sdk.SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: body,
-          MessageAttributes: {
-            errorCode: { DataType: 'String', StringValue: attributeText(errorCode, 256) },
-            errorMessage: { DataType: 'String', StringValue: attributeText(errorMessage || errorCode, 2048) },
-          },
+          MessageAttributes: deadLetterAttributes(Buffer.byteLength(body), errorCode, errorMessage),
         }),
       );
     },
     async delay(queueUrl, receiptHandle, seconds) {
-      await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+      const { client, sdk } = await load();
+      await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
     },
   };
 }

@@ -51,6 +51,7 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunOnboardin
 
   const text = bodyText(event);
   if (text === undefined) return json(413, { error: 'payload_too_large', message: `the body must be at most ${MAX_BODY_BYTES} bytes` });
+  if (text === null) return invalid('invalid_json', [{ path: '', message: 'the body is not valid UTF-8' }]);
   const body = parseJson(text);
   if (!body.ok) return invalid(body.error, body.issues);
   const parsed = parseBody(body.value);
@@ -98,14 +99,22 @@ function dryRunOf(value: string | undefined): boolean | 'invalid' {
   return 'invalid';
 }
 
-/** The body as text, or `undefined` when it is over the limit. */
-function bodyText(event: ApiGatewayEvent): string | undefined {
+/** Decodes strictly: a body that is not UTF-8 is not JSON (RFC 8259 section 8.1), not text to repair. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays, as in a plain body
+
+/** The body as text; `undefined` when it is over the limit, `null` when its bytes are not UTF-8. */
+function bodyText(event: ApiGatewayEvent): string | undefined | null {
   const raw = event.body ?? '';
   if (!event.isBase64Encoded) return Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES ? undefined : raw;
   // Base64 is 4/3 of the bytes: refuse before decoding anything much larger than the limit.
   if (raw.length > Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4) return undefined;
   const bytes = Buffer.from(raw, 'base64');
-  return bytes.length > MAX_BODY_BYTES ? undefined : bytes.toString('utf8');
+  if (bytes.length > MAX_BODY_BYTES) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 function invalid(error: 'invalid_json' | 'invalid_event', issues: InputIssue[]): HttpAnswer {
