@@ -9,7 +9,8 @@ import type { Logger } from './log';
  * rotated secret is read again at once rather than after the cache lifetime.
  */
 export interface CredentialsSource {
-  get(): Promise<Credentials>;
+  /** The credentials; a read that takes longer than `timeoutMs` fails (transient). */
+  get(timeoutMs: number): Promise<Credentials>;
   invalidate(): void;
 }
 
@@ -27,7 +28,7 @@ const secretString = z.object({ clientId: z.string().min(1), clientSecret: z.str
  *
  * @example
  * const source = new SecretsManagerCredentials(new SecretsManagerClient({}), 'atlas/onboarder', 300_000, logger);
- * const { clientId } = await source.get();
+ * const { clientId } = await source.get(5_000);
  */
 export class SecretsManagerCredentials implements CredentialsSource {
   private cached: { value: Credentials; fetchedAt: number } | undefined;
@@ -41,9 +42,9 @@ export class SecretsManagerCredentials implements CredentialsSource {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(): Promise<Credentials> {
+  get(timeoutMs: number): Promise<Credentials> {
     if (this.cached && this.now() - this.cached.fetchedAt < this.ttlMs) return Promise.resolve(this.cached.value);
-    this.inFlight ??= this.fetch().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= this.fetch(timeoutMs).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
@@ -51,10 +52,11 @@ export class SecretsManagerCredentials implements CredentialsSource {
     if (this.cached) this.cached.fetchedAt = -Infinity;
   }
 
-  private async fetch(): Promise<Credentials> {
+  private async fetch(timeoutMs: number): Promise<Credentials> {
     let text: string | undefined;
     try {
-      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      // The SDK sets no time limit of its own: a Secrets Manager that never answers must not outlive the deadline.
+      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: AbortSignal.timeout(Math.ceil(timeoutMs)) });
       text = answer.SecretString;
     } catch (err) {
       const name = (err as Error).name;

@@ -40,14 +40,16 @@ export class TokenCache {
   }
 
   private async fetchToken(timeoutMs: number): Promise<string> {
-    const credentials = await this.credentials.get();
-    let error = await this.requestToken(credentials.clientId, credentials.clientSecret, timeoutMs);
+    const endsAt = performance.now() + timeoutMs;
+    const left = () => Math.max(1, endsAt - performance.now());
+    const credentials = await this.credentials.get(left());
+    let error = await this.requestToken(credentials.clientId, credentials.clientSecret, left());
     if (error?.details.status === 401) {
       // The secret may have been rotated since we read it: read it again once before giving up.
       this.credentials.invalidate();
-      const fresh = await this.credentials.get();
+      const fresh = await this.credentials.get(left());
       if (fresh.clientId !== credentials.clientId || fresh.clientSecret !== credentials.clientSecret) {
-        error = await this.requestToken(fresh.clientId, fresh.clientSecret, timeoutMs);
+        error = await this.requestToken(fresh.clientId, fresh.clientSecret, left());
       }
     }
     if (error) throw error;
