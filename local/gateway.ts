@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AtlasSandbox } from '../sandbox';
+import { listenOnLoopback } from '../sandbox/loopback';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
 
@@ -42,14 +42,14 @@ export async function startLocalGateway(options: { env: Record<string, string | 
   const server = createServer((req, res) => {
     route(req, res, local).catch(() => send(res, 500, { error: 'internal_error' }));
   });
+  let port: number;
   try {
-    await listen(server, options.port);
+    port = await listenOnLoopback(server, options.port);
   } catch (err) {
     await local.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -62,16 +62,6 @@ export async function startLocalGateway(options: { env: Record<string, string | 
       await local.close();
     },
   };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction): Promise<void> {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** Media type of `POST /groups/{groupId}/invites`, the only version that resource has. */
 export const INVITES_MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json';
@@ -214,14 +214,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (this.server.address() as AddressInfo).port;
+    this.boundPort = await listenOnLoopback(this.server, port);
   }
 
   injectFault(fault: AtlasFault, opts: { on?: AtlasFaultTarget; times?: number } = {}): void {

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** Account and region baked into the ARNs this sandbox makes up. */
 export const SANDBOX_ACCOUNT = '123456789012';
@@ -171,14 +171,7 @@ class LocalAwsEndpoints implements AwsEndpoints {
   }
 
   async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (this.server.address() as AddressInfo).port;
+    this.boundPort = await listenOnLoopback(this.server, port);
   }
 
   setSecret(secretId: string, secretString: string): string {
