@@ -148,6 +148,8 @@ interface Exchange {
 }
 
 const TOKEN_PATH = '/api/oauth/token';
+/** Atlas compares usernames without regard to case. */
+const memberKey = (groupId: string, username: string) => `${groupId}\n${username.toLowerCase()}`;
 const GROUP_PATH = /^\/api\/atlas\/v2\/groups\/([^/]+)\/(invites|users)$/;
 const HEX24 = /^[a-f0-9]{24}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -177,6 +179,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   private settings: Settings;
   private recorded: Mutable<RecordedRequest>[] = [];
   private members: Member[] = [];
+  private readonly membersByUser = new Map<string, Member[]>();
   private faults: QueuedFault[] = [];
   private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
   private readonly issued: string[] = [];
@@ -244,7 +247,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   seed(entry: { groupId: string; username: string; roles: string[]; status?: 'PENDING' | 'ACTIVE' }): void {
-    this.members.push(newMember(entry.groupId, entry.username, entry.roles, 'seed', entry.status ?? 'PENDING', Date.now()));
+    this.addMember(newMember(entry.groupId, entry.username, entry.roles, 'seed', entry.status ?? 'PENDING', Date.now()));
   }
 
   issuedTokens(): readonly string[] {
@@ -266,6 +269,7 @@ class AtlasSandboxServer implements AtlasSandbox {
     this.settings = this.initial;
     this.recorded = [];
     this.members = [];
+    this.membersByUser.clear();
     this.faults = [];
     this.bucket = undefined;
     this.inviteTimes = [];
@@ -489,14 +493,14 @@ class AtlasSandboxServer implements AtlasSandbox {
     }
 
     const inviterUsername = `${inviter}@service-accounts.sandbox.invalid`;
-    const sameUser = this.members.filter((m) => m.groupId === groupId && m.username.toLowerCase() === username.toLowerCase());
+    const sameUser = this.membersByUser.get(memberKey(groupId, username)) ?? [];
     const alreadyInGroup = (): Answer => reject(409, 'USER_ALREADY_IN_GROUP', `The user ${username} is already in the project ${groupId}.`);
 
     if (endpoint === 'users') {
       // Pending invitations made with /invites are invisible to /users (NOTES.md), so only /users and seeded entries count.
       if (sameUser.some((m) => m.via !== 'invites')) return alreadyInGroup();
       const member = newMember(groupId, username, roles, 'users', 'PENDING', now);
-      this.members.push(member);
+      this.addMember(member);
       return {
         status: 201,
         body: {
@@ -523,8 +527,17 @@ class AtlasSandboxServer implements AtlasSandbox {
       return { status: 200, body: invitationBody(pending, inviterUsername), contentType: INVITES_MEDIA_TYPE, headers: invitesHeaders };
     }
     const member = newMember(groupId, username, roles, 'invites', 'PENDING', now);
-    this.members.push(member);
+    this.addMember(member);
     return { status: 200, body: invitationBody(member, inviterUsername), contentType: INVITES_MEDIA_TYPE, headers: invitesHeaders };
+  }
+
+  /** Keeps the list (for listing, in order) and the index by project and user (so a lookup stays cheap under load). */
+  private addMember(member: Member): void {
+    this.members.push(member);
+    const key = memberKey(member.groupId, member.username);
+    const same = this.membersByUser.get(key);
+    if (same) same.push(member);
+    else this.membersByUser.set(key, [member]);
   }
 
   /** The clientId behind a live Bearer token, or undefined. */
