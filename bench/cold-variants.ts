@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { build, type BuildOptions } from 'esbuild';
+import { BUNDLE_FILE, esbuildOptions, PROJECT_ROOT } from '../infra/bundling';
+import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
+
+/**
+ * `npm run bench:variants`: cold starts of bundling variants, interleaved in fresh processes, so that each bundling
+ * option is chosen by measurement (the issue's rule): `tsx bench/cold-variants.ts [runs]`.
+ */
+
+const RUNS = Number(process.argv[2] ?? 11);
+const run = promisify(execFile);
+const variants: Record<string, Partial<BuildOptions>> = {
+  shipped: {},
+  minified: { minify: true },
+  'no-sourcemap': { sourcemap: false },
+  'cjs-first (main,module)': { mainFields: ['main', 'module'] },
+  'cjs-first, minified': { mainFields: ['main', 'module'], minify: true },
+};
+
+const files: Record<string, string> = {};
+for (const [name, overrides] of Object.entries(variants)) {
+  const dir = resolve(PROJECT_ROOT, `bench/.out/variant-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+  mkdirSync(dir, { recursive: true });
+  await build({ ...esbuildOptions(dir), ...overrides });
+  files[name] = resolve(dir, BUNDLE_FILE);
+}
+
+const atlas = await startAtlasSandbox({ clients: { id: 'secret-value' }, maxLiveTokens: 10_000 });
+const aws = await startAwsEndpoints({ secrets: { s: JSON.stringify({ clientId: 'id', clientSecret: 'secret-value' }) } });
+const env = {
+  ...process.env,
+  ATLAS_BASE_URL: atlas.url,
+  ATLAS_SECRET_ID: 's',
+  ROLE_MAPPING_FILE: resolve(PROJECT_ROOT, 'examples/rules.json'),
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+  AWS_ENDPOINT_URL_SQS: aws.url,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKID',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  AWS_LAMBDA_FUNCTION_NAME: 'variants',
+  NODE_OPTIONS: '--enable-source-maps',
+};
+const times: Record<string, { total: number[]; importMs: number[] }> = {};
+let n = 0;
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, file] of Object.entries(files)) {
+    const { stdout } = await run(process.execPath, [resolve(PROJECT_ROOT, 'bench/cold-start.mjs'), file, `v${++n}@example.com`], { env, maxBuffer: 1 << 24 });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { totalMs: number; importMs: number };
+    (times[name] ??= { total: [], importMs: [] }).total.push(result.totalMs);
+    times[name].importMs.push(result.importMs);
+  }
+}
+await atlas.close();
+await aws.close();
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+for (const [name, t] of Object.entries(times)) {
+  console.log(`${name.padEnd(22)} import+first invocation ${median(t.total).toFixed(0)} ms (import ${median(t.importMs).toFixed(0)} ms), ${RUNS} runs`);
+}
