@@ -77,8 +77,7 @@ const functionEnv = {
   AWS_ACCESS_KEY_ID: 'AKIDBENCH',
   AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
   AWS_LAMBDA_FUNCTION_NAME: 'atlas-onboarder-bench',
-  // As deployed (infra/atlas-onboarder.ts).
-  NODE_OPTIONS: '--enable-source-maps',
+  // As deployed (infra/atlas-onboarder.ts): no NODE_OPTIONS.
   LOG_LEVEL: 'info',
 };
 

@@ -201,8 +201,7 @@ export class AtlasOnboarder extends Construct {
         LOG_LEVEL: props.logLevel ?? defaults.logLevel,
         ...(props.batchConcurrency === undefined ? {} : { BATCH_CONCURRENCY: String(props.batchConcurrency) }),
         ...roleMappingEnvironment(roleMapping),
-        // Stack traces point at lambda/*.ts lines rather than into the bundle.
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: it costs every cold start the source map's load (infra/bundling.ts).
       },
       bundling: {
         ...nodejsBundlingOptions(),

@@ -196,28 +196,29 @@ describe('the function', () => {
   it('is configured through the contract’s environment', () => {
     const variables = env(defaults);
     expect(Object.keys(variables).sort()).toEqual(
-      ['ATLAS_BASE_URL', 'ATLAS_INVITE_API', 'ATLAS_SECRET_ID', 'DEAD_LETTER_QUEUE_URL', 'DRY_RUN', 'LOG_LEVEL', 'NODE_OPTIONS', 'ROLE_MAPPING'].sort(),
+      ['ATLAS_BASE_URL', 'ATLAS_INVITE_API', 'ATLAS_SECRET_ID', 'DEAD_LETTER_QUEUE_URL', 'DRY_RUN', 'LOG_LEVEL', 'ROLE_MAPPING'].sort(),
     );
     expect(variables).toMatchObject({
       ATLAS_BASE_URL: 'https://cloud.mongodb.com',
       ATLAS_INVITE_API: 'invites',
       DRY_RUN: 'false',
       LOG_LEVEL: 'info',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     expect(render(variables.ATLAS_SECRET_ID)).toBe(`\${${only(defaults, 'AWS::SecretsManager::Secret')[0]}}`);
     expect(render(variables.DEAD_LETTER_QUEUE_URL)).toBe(`\${${deadLetterQueue(defaults)[0]}}`);
   });
 
-  it('ships one ES module with the AWS SDK inside, a require shim, and a source map without sources', () => {
+  it('ships one minified ES module with the AWS SDK inside, a require shim, and a source map without sources', () => {
     const dir = assetDir(defaults);
     const code = readFileSync(join(dir, BUNDLE_FILE), 'utf8');
     expect(code.startsWith(`${functionBundle.banner.js}\n`)).toBe(true);
-    expect(code).toMatch(/^export \{[^}]*\bhandler\b/m);
+    expect(code).toMatch(/export ?\{[^}]*\bhandler\b/);
     // Only Node built-ins are left for the runtime to resolve: the SDK is ours, not the runtime's.
     const specifiers = [...code.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
     expect(specifiers.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
     expect(code).toContain('SecretsManagerClient');
+    // Minified (measured faster to start, infra/bundling.ts): unminified, the bundle runs to some 77,000 lines.
+    expect(code.split('\n').length).toBeLessThan(2000);
     expect(code).toMatch(/^\/\/# sourceMappingURL=index\.mjs\.map$/m);
     const map = JSON.parse(readFileSync(join(dir, `${BUNDLE_FILE}.map`), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
     expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(true);
