@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AtlasSandbox } from '../sandbox';
-import { listenOnLoopback } from '../sandbox/loopback';
+import { listenOnLoopback, readBody } from '../sandbox/loopback';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
 
@@ -66,7 +66,7 @@ export async function startLocalGateway(options: { env: Record<string, string | 
 
 async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const body = await readBody(req);
+  const body = await readBody(req, MAX_REQUEST_BYTES);
   if (body === undefined) return send(res, 413, { error: 'payload_too_large' });
 
   if (url.pathname === '/queue/dead-letters' && req.method === 'GET') return send(res, 200, { deadLetters: local.deadLetters });
@@ -107,17 +107,6 @@ function queueBodies(body: string): string[] | string {
 
 export function isSqsEventShape(value: unknown): value is { Records: { body: unknown }[] } {
   return typeof value === 'object' && value !== null && Array.isArray((value as { Records?: unknown }).Records);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback';
+import { listenOnLoopback, readBody } from './loopback';
 
 /** Media type of `POST /groups/{groupId}/invites`, the only version that resource has. */
 export const INVITES_MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json';
@@ -303,7 +303,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rawBody = await readBody(req);
+    const rawBody = (await readBody(req)) ?? '';
     const path = req.url ?? '/';
     const { endpoint, groupId } = routeOf(path.split('?')[0] ?? '/');
     const record: Mutable<RecordedRequest> = {
@@ -616,15 +616,6 @@ function routeOf(pathname: string): { endpoint: AtlasEndpoint; groupId?: string 
   } catch {
     return { endpoint, groupId };
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function recordedBody(raw: string, endpoint: AtlasEndpoint, headers: IncomingHttpHeaders): unknown {

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback';
+import { listenOnLoopback, readBody } from './loopback';
 
 /** Account and region baked into the ARNs this sandbox makes up. */
 export const SANDBOX_ACCOUNT = '123456789012';
@@ -212,7 +212,7 @@ class LocalAwsEndpoints implements AwsEndpoints {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = (await readBody(req)) ?? '';
     const target = headerValue(req.headers['x-amz-target']) ?? '';
     const operation = operationOf(target);
     const protocol = target.startsWith('secretsmanager.') ? SECRETS_MANAGER : target.startsWith('AmazonSQS.') ? SQS : undefined;
@@ -440,11 +440,3 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

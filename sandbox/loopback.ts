@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -16,4 +16,21 @@ export function listenOnLoopback(server: Server, port: number): Promise<number> 
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * A request's body as text; `undefined` when it runs past `maxBytes` (the rest is left unread).
+ *
+ * @example
+ * const body = await readBody(req, 1024 * 1024);
+ */
+export async function readBody(req: IncomingMessage, maxBytes = Infinity): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
