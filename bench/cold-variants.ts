@@ -20,6 +20,8 @@ const variants: Record<string, { build: Partial<BuildOptions>; nodeOptions?: str
   minified: { build: { minify: true } },
   'cjs-first (main,module)': { build: { mainFields: ['main', 'module'] } },
   'cjs-first, minified': { build: { mainFields: ['main', 'module'], minify: true } },
+  // Not a shipping option: what npm undici costs, measured by putting Node's built-in fetch in its place.
+  'experiment: built-in fetch': { build: { alias: { undici: resolve(PROJECT_ROOT, 'bench/experiments/undici-via-fetch.mjs') } } },
 };
 
 const files: Record<string, string> = {};
