@@ -21,6 +21,8 @@ import { onboard, type OnboardingDeps } from './onboard';
 const API_BUDGET_MS = 28_000;
 /** When no Lambda context is given (a local call), the time an invocation may take. */
 const LOCAL_BUDGET_MS = 30_000;
+/** Kept back from the end of an invocation for answering once the last SQS call has given up. */
+const ANSWER_RESERVE_MS = 200;
 
 export type OnboarderHandler = (event: unknown, context?: Partial<Context>) => Promise<HttpAnswer | SQSBatchResponse>;
 
@@ -61,6 +63,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         deadLetterQueueUrl: config.deadLetterQueueUrl,
         concurrency: config.batchConcurrency,
         deadline,
+        queueDeadline: new Deadline(remainingMs - ANSWER_RESERVE_MS),
         log: invocationLog,
       });
     }

@@ -78,7 +78,7 @@ export function sqsQueueActions(env: Env): QueueActions {
       return { client, sdk };
     }));
   return {
-    async deadLetter(queueUrl, body, errorCode, errorMessage) {
+    async deadLetter(queueUrl, body, errorCode, errorMessage, timeoutMs) {
       const { client, sdk } = await load();
       await client.send(
         new sdk.SendMessageCommand({
@@ -86,11 +86,14 @@ export function sqsQueueActions(env: Env): QueueActions {
           MessageBody: body,
           MessageAttributes: deadLetterAttributes(Buffer.byteLength(body), errorCode, errorMessage),
         }),
+        { abortSignal: AbortSignal.timeout(Math.ceil(timeoutMs)) },
       );
     },
-    async delay(queueUrl, receiptHandle, seconds) {
+    async delay(queueUrl, receiptHandle, seconds, timeoutMs) {
       const { client, sdk } = await load();
-      await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+      await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }), {
+        abortSignal: AbortSignal.timeout(Math.ceil(timeoutMs)),
+      });
     },
   };
 }

@@ -48,8 +48,9 @@ export class SecretsManagerCredentials implements CredentialsSource {
     return this.inFlight;
   }
 
+  /** Atlas refused these credentials: the next read must really read, with no last value to fall back on. */
   invalidate(): void {
-    if (this.cached) this.cached.fetchedAt = -Infinity;
+    this.cached = undefined;
   }
 
   private async fetch(timeoutMs: number): Promise<Credentials> {

@@ -89,7 +89,9 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
       const invitation = { groupId: grant.groupId, username, roles: grant.roles };
       const { outcome, duplicate } = await deps.ledger.once(invitation, () => atlas.inviteToProject(invitation, options.deadline));
       if (outcome.ok) {
-        return decided(projectLog, { ...base, status: outcome.status, ...(outcome.invitationId && { invitationId: outcome.invitationId }) }, undefined, duplicate);
+        // A repeat answered from this container's memory: the person was invited by the first ask (contract section 7).
+        const status = duplicate ? 'already_invited' : outcome.status;
+        return decided(projectLog, { ...base, status, ...(outcome.invitationId && { invitationId: outcome.invitationId }) }, undefined, duplicate);
       }
       const { error } = outcome;
       const result: ProjectResult = { ...base, status: 'failed', error: { code: error.code, message: error.message, retryable: error.retryable } };

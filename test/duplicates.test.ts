@@ -30,12 +30,14 @@ describe('duplicates in one warm container', () => {
     expect(inviteCalls()).toBe(1);
   });
 
-  it('the same event by API and by SQS causes one invitation call, and both answer invited', async () => {
+  it('the same event by API and by SQS causes one invitation call; the repeat answers already_invited', async () => {
     const handler = world.handler();
     const event = hireEvent({ department: 'Finance' });
-    const { body } = await call(handler, restEvent({ path: '/events', body: event }));
-    expect(body.results?.[0]?.status).toBe('invited');
+    const first = await call(handler, restEvent({ path: '/events', body: event }));
+    expect(first.body.results?.[0]?.status).toBe('invited');
     expect((await batch(handler, sqsEvent([event]))).batchItemFailures).toEqual([]);
+    const again = await call(handler, restEvent({ path: '/events', body: event }));
+    expect(again.body.results?.[0]).toMatchObject({ status: 'already_invited', invitationId: first.body.results?.[0]?.invitationId });
     expect(inviteCalls()).toBe(1);
   });
 

@@ -37,6 +37,11 @@ describe('rule matching', () => {
     expect(grants.map((g) => g.groupId)).toEqual([A]);
   });
 
+  it('accepts source and type in any case, with surrounding space, as it compares them', () => {
+    const file = rules({ rules: [{ name: 'shouty', when: { source: ' HR ', type: ['Employee.Hired'] }, invite: [{ groupId: B, roles: ['GROUP_READ_ONLY'] }] }] });
+    expect(grantsFor(event({}), file.rules, false)).toHaveLength(1);
+  });
+
   it('requires every key to hold', () => {
     expect(grantsFor(event({ type: 'employee.updated', user: { department: 'Finance' } }), contractRules.rules, false)).toEqual([]);
     expect(grantsFor(event({ source: 'sso', type: 'user.created', user: { department: 'Data Platform' } }), contractRules.rules, false)).toEqual([]);

@@ -48,6 +48,18 @@ describe('service-account credentials from Secrets Manager', () => {
     world.atlas.configure({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   });
 
+  it('when Atlas refuses them and Secrets Manager fails to read them again, the call fails for now, not for good', async () => {
+    const handler = world.handler();
+    expect((await call(handler, financeHire())).status).toBe(200);
+    world.atlas.configure({ clients: { [CLIENT_ID]: 'rotated-secret-value-0002' } });
+    world.atlas.revokeTokens();
+    world.aws.failNext('GetSecretValue', { times: 100 });
+    const { status, body } = await call(handler, financeHire());
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE', retryable: true } });
+    world.atlas.configure({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  });
+
   it('when Secrets Manager fails at first, the call fails for now (503)', async () => {
     world.aws.failNext('GetSecretValue', { times: 100 });
     const { status, body } = await call(world.handler({ ATLAS_MAX_ATTEMPTS: '2' }), financeHire());

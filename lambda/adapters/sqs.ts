@@ -12,12 +12,12 @@ import { describeFailures, describeIssues, verdictOf } from './answers';
  * named in `batchItemFailures` for redelivery. Nothing is dropped, and no record's failure throws.
  */
 
-/** What the adapter needs of SQS. */
+/** What the adapter needs of SQS. Each call gives up after `timeoutMs`. */
 export interface QueueActions {
   /** Sends `body` unchanged to the dead-letter queue with `errorCode` / `errorMessage` attributes. */
-  deadLetter(queueUrl: string, body: string, errorCode: string, errorMessage: string): Promise<void>;
+  deadLetter(queueUrl: string, body: string, errorCode: string, errorMessage: string, timeoutMs: number): Promise<void>;
   /** Hides a received message for `seconds` (ChangeMessageVisibility). */
-  delay(queueUrl: string, receiptHandle: string, seconds: number): Promise<void>;
+  delay(queueUrl: string, receiptHandle: string, seconds: number, timeoutMs: number): Promise<void>;
 }
 
 export type RunOnboarding = (request: OnboardingRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
@@ -27,7 +27,13 @@ export interface SqsAdapterOptions {
   queue: QueueActions;
   deadLetterQueueUrl: string | undefined;
   concurrency: number;
+  /** Until when Atlas may be called. */
   deadline: Deadline;
+  /**
+   * Until when SQS may be called: later than `deadline` (the margin is kept for this), earlier than the invocation's
+   * end, so that a slow SQS makes a message return rather than the whole batch time out and run again.
+   */
+  queueDeadline: Deadline;
   log: Logger;
 }
 
@@ -83,7 +89,7 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLett
     if (verdict.retryAfterMs !== undefined && verdict.retryAfterMs > options.deadline.remainingMs()) {
       const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
       try {
-        await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds);
+        await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds, queueTimeout(options.queueDeadline));
         log.info('message delayed as Atlas asked', { outcome: 'redeliver', visibilityTimeoutSeconds: seconds });
       } catch (err) {
         log.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
@@ -103,16 +109,21 @@ async function deadLetter(
   record: SQSRecord,
   errorCode: string,
   errorMessage: string,
-  options: { queue: QueueActions; deadLetterQueueUrl: string; log: Logger },
+  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; log: Logger },
 ): Promise<RecordDecision> {
   try {
-    await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage);
+    await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
     options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, errorMessage });
     return 'dead_lettered';
   } catch (err) {
     options.log.error('could not dead-letter the message; leaving it for redelivery', { outcome: 'redeliver', errorCode, awsError: (err as Error).name });
     return 'redeliver';
   }
+}
+
+/** At least a moment: a call with no time at all would fail without trying, where a fast SQS could still answer. */
+function queueTimeout(deadline: Deadline): number {
+  return Math.max(50, deadline.remainingMs());
 }
 
 /**

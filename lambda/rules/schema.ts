@@ -49,11 +49,15 @@ function matcher<T extends z.ZodType<string>>(item: T) {
   );
 }
 const text = z.string().trim().min(1, { error: 'must not be empty' });
+/** Rule values compare ignoring case and surrounding space (contract section 5): so do the known ones. */
+function caseless<T extends z.ZodType<string>>(known: T) {
+  return z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), known);
+}
 
 export const ruleCondition = z.strictObject(
   {
-    source: matcher(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` })),
-    type: matcher(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })),
+    source: matcher(caseless(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` }))),
+    type: matcher(caseless(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }))),
     department: matcher(text),
     title: matcher(text),
     location: matcher(text),
