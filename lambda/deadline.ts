@@ -9,11 +9,6 @@ export class Deadline {
     this.endsAt = performance.now() + Math.max(0, budgetMs);
   }
 
-  /** From a Lambda context: `getRemainingTimeInMillis()` less `marginMs`. */
-  static fromContext(context: { getRemainingTimeInMillis(): number }, marginMs: number): Deadline {
-    return new Deadline(context.getRemainingTimeInMillis() - marginMs);
-  }
-
   remainingMs(): number {
     return Math.max(0, this.endsAt - performance.now());
   }

@@ -85,12 +85,17 @@ export function isLeaving(event: OnboardingEvent): boolean {
   return (LEAVING_TYPES as readonly string[]).includes(event.type);
 }
 
-/** Parses a body's text as JSON, with an issue that says where it broke. */
+/**
+ * Parses a body's text as JSON, with an issue that says where it broke. The message is ours, not JSON.parse's,
+ * which quotes the input: a body may hold an address or a pasted secret, and the message reaches logs and dead letters.
+ */
 export function parseJson(text: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ok: false, error: 'invalid_json', issues: [{ path: '', message: (err as Error).message }] };
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    const message = text.trim() === '' ? 'the body is empty' : `is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`;
+    return { ok: false, error: 'invalid_json', issues: [{ path: '', message }] };
   }
 }
 

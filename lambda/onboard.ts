@@ -106,11 +106,16 @@ function decided(log: Logger, result: ProjectResult, reason?: string, duplicate 
   const fields = {
     outcome: result.status,
     ...(result.invitationId && { invitationId: result.invitationId }),
-    ...(result.error && { errorCode: result.error.code, retryable: result.error.retryable, detail: result.error.message }),
+    ...(result.error && { errorCode: result.error.code, retryable: result.error.retryable, detail: withoutAddress(result.error.message, result.username) }),
     ...(reason && { reason }),
     ...(duplicate && { duplicate }),
   };
   if (result.status === 'failed') log.warn('invitation failed', fields);
   else log.info('invitation decided', fields);
   return { result };
+}
+
+/** Atlas's details often quote the username; logs carry the event id instead of the person's address. */
+function withoutAddress(text: string, username: string): string {
+  return text.replace(new RegExp(username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[username]');
 }

@@ -110,7 +110,7 @@ describe.each([
 
   describe('POST /invites', () => {
     it('invites when the rule file allows the project and every role', async () => {
-      const invite = { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY'] };
+      const invite = { groupId: DIRECT_PROJECT, username: `grace.${apiEvent.name}@example.com`, roles: ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY'] };
       const { status, body } = await call(handler, apiEvent({ path: '/invites', body: invite }));
       expect(status).toBe(200);
       expect(body.results).toEqual([{ ...invite, status: 'invited', invitationId: expect.any(String) }]);
@@ -203,5 +203,28 @@ describe('unexpected failures', () => {
     const { status, body } = await call(broken, event);
     expect(status).toBe(500);
     expect(body).toEqual({ error: 'internal_error', message: 'the request could not be processed', requestId: event.requestContext.requestId });
+  });
+});
+
+describe('REST API routes behind a custom domain', () => {
+  it('route by the resource, not by a path that carries a base path', async () => {
+    const event = { ...restEvent({ path: '/onboarding/events', body: hireEvent({ department: 'Legal' }) }), resource: '/events' };
+    const { status, body } = await call(handler, event);
+    expect([status, body.results]).toEqual([200, []]);
+  });
+});
+
+describe('requests turned away', () => {
+  it('each leave one log line saying why', async () => {
+    const before = world.logs.length;
+    await call(handler, restEvent({ path: '/nowhere', body: {} }));
+    await call(handler, restEvent({ method: 'GET', path: '/events' }));
+    await call(handler, restEvent({ path: '/events', body: '{' }));
+    const lines = world.logs.slice(before).map((l) => JSON.parse(l) as { message: string; status: number; outcome: string });
+    expect(lines.map((l) => [l.message, l.status, l.outcome])).toEqual([
+      ['request rejected', 404, 'not_found'],
+      ['request rejected', 405, 'method_not_allowed'],
+      ['request rejected', 400, 'invalid_json'],
+    ]);
   });
 });

@@ -226,4 +226,18 @@ describe('the invites API retired (410 VERSION_GONE)', () => {
     ]);
     expect(world.logs.filter((l) => l.includes('VERSION_GONE') && l.includes('users'))).toHaveLength(1);
   });
+
+  it('still refreshes a refused token once on the users API it switched to', async () => {
+    world.atlas.configure({ invitesGone: true });
+    world.atlas.injectFault({ kind: 'status', status: 401, errorCode: 'UNAUTHORIZED' }, { on: 'users' });
+    const { status, body } = await call(world.handler(), financeHire());
+    expect(status).toBe(200);
+    expect(body.results?.[0]?.status).toBe('invited');
+    expect(inviteCalls().map((r) => [r.endpoint, r.status])).toEqual([
+      ['invites', 410],
+      ['users', 401],
+      ['users', 201],
+    ]);
+    expect(world.atlas.count('token')).toBe(2);
+  });
 });

@@ -42,23 +42,25 @@ export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
 export async function answerApiRequest(event: ApiGatewayEvent, run: RunOnboarding, baseLog: Logger): Promise<HttpAnswer> {
   const { method, path, requestId } = requestLine(event);
   const log = baseLog.child({ requestId });
+  // A request turned away before the core sees it is a decision too: one line, with what was wrong.
+  const reject = (statusCode: number, body: { error: string; message?: string; issues?: InputIssue[] }, headers?: Record<string, string>) => {
+    log.info('request rejected', { status: statusCode, outcome: body.error, ...(body.issues && { issues: body.issues.map((i) => i.path) }) });
+    return json(statusCode, body, headers);
+  };
   const parseBody = ROUTES[path];
-  if (!parseBody) return json(404, { error: 'not_found', message: `no route ${path}; use POST /events or POST /invites` });
-  if (method !== 'POST') return json(405, { error: 'method_not_allowed', message: `${path} accepts POST` }, { allow: 'POST' });
+  if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path}; use POST /events or POST /invites` });
+  if (method !== 'POST') return reject(405, { error: 'method_not_allowed', message: `${path} accepts POST` }, { allow: 'POST' });
 
   const dryRun = dryRunOf(event.queryStringParameters?.dryRun);
-  if (dryRun === 'invalid') return invalid('invalid_event', [{ path: 'dryRun', message: 'must be true or false' }]);
+  if (dryRun === 'invalid') return reject(400, { error: 'invalid_event', issues: [{ path: 'dryRun', message: 'must be true or false' }] });
 
   const text = bodyText(event);
-  if (text === undefined) return json(413, { error: 'payload_too_large', message: `the body must be at most ${MAX_BODY_BYTES} bytes` });
-  if (text === null) return invalid('invalid_json', [{ path: '', message: 'the body is not valid UTF-8' }]);
+  if (text === undefined) return reject(413, { error: 'payload_too_large', message: `the body must be at most ${MAX_BODY_BYTES} bytes` });
+  if (text === null) return reject(400, { error: 'invalid_json', issues: [{ path: '', message: 'the body is not valid UTF-8' }] });
   const body = parseJson(text);
-  if (!body.ok) return invalid(body.error, body.issues);
+  if (!body.ok) return reject(400, { error: body.error, issues: body.issues });
   const parsed = parseBody(body.value);
-  if (!parsed.ok) {
-    log.info('request rejected', { outcome: parsed.error, issues: parsed.issues.map((i) => i.path) });
-    return invalid(parsed.error, parsed.issues);
-  }
+  if (!parsed.ok) return reject(400, { error: parsed.error, issues: parsed.issues });
 
   const outcome = await run(parsed.value, { dryRun, fallbackId: requestId, log });
   if (outcome.kind === 'refused') return json(403, { error: outcome.code, message: outcome.message, eventId: outcome.eventId });
@@ -82,13 +84,23 @@ export function requestIdOf(event: ApiGatewayEvent): string {
 
 function requestLine(event: ApiGatewayEvent): { method: string; path: string; requestId: string } {
   const [method, rawPath] =
-    'version' in event && event.version === '2.0' ? [event.requestContext.http.method, event.rawPath] : [(event as APIGatewayProxyEvent).httpMethod, (event as APIGatewayProxyEvent).path];
+    'version' in event && event.version === '2.0' ? [event.requestContext.http.method, event.rawPath] : restRequestLine(event as APIGatewayProxyEvent);
   const stage = event.requestContext.stage;
   let path = rawPath || '/';
   // A custom domain or a default endpoint may put the stage in front of the route.
   if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   return { method: method.toUpperCase(), path, requestId: requestIdOf(event) };
+}
+
+/**
+ * A REST API event's method and route. `resource` is the route as the API defines it (`/events`), where `path` may
+ * carry a custom domain's base path (`/onboarding/events`); a proxy resource (`/{proxy+}`) names no route, so then
+ * the path is all there is.
+ */
+function restRequestLine(event: APIGatewayProxyEvent): [string, string] {
+  const resource = event.resource;
+  return [event.httpMethod, resource && !resource.includes('{') ? resource : event.path];
 }
 
 function dryRunOf(value: string | undefined): boolean | 'invalid' {
@@ -117,9 +129,6 @@ function bodyText(event: ApiGatewayEvent): string | undefined | null {
   }
 }
 
-function invalid(error: 'invalid_json' | 'invalid_event', issues: InputIssue[]): HttpAnswer {
-  return json(400, { error, issues });
-}
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return {

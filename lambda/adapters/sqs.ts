@@ -100,7 +100,8 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLett
   }
   if (verdict.kind === 'reject') {
     const first = verdict.failures[0]!.error!;
-    return deadLetter(record, first.code, describeFailures(verdict.failures), { ...options, log: log.child({ eventId: outcome.eventId }) });
+    // The projects' own lines carry the details (without the address Atlas may quote); this one says where it went.
+    return deadLetter(record, first.code, describeFailures(verdict.failures), { ...options, log: log.child({ eventId: outcome.eventId }) }, false);
   }
   return 'done';
 }
@@ -110,10 +111,11 @@ async function deadLetter(
   errorCode: string,
   errorMessage: string,
   options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; log: Logger },
+  logMessage = true,
 ): Promise<RecordDecision> {
   try {
     await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
-    options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, errorMessage });
+    options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, ...(logMessage && { errorMessage }) });
     return 'dead_lettered';
   } catch (err) {
     options.log.error('could not dead-letter the message; leaving it for redelivery', { outcome: 'redeliver', errorCode, awsError: (err as Error).name });

@@ -1,10 +1,11 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { InviteApi } from '../config';
 import type { CredentialsSource } from '../credentials';
-import type { Deadline } from '../deadline';
+import { Deadline } from '../deadline';
 import type { Logger } from '../log';
-import { classifyAnswer, classifyFailure } from './classify';
+import { classifyAnswer } from './classify';
 import { AtlasError } from './errors';
+import { postToAtlas } from './http';
 import { withRetries, type AttemptOutcome, type RetryHooks, type RetryPolicy } from './retry';
 import { TokenCache } from './token';
 
@@ -94,35 +95,37 @@ export class AtlasClient implements Inviter {
     }).then((outcome) => (outcome.ok ? outcome.value : outcome));
   }
 
+  /**
+   * One attempt: a token and a POST, plus at most one more POST with a fresh token after a 401, and one on the users
+   * API after a 410 VERSION_GONE, all within `timeoutMs`.
+   */
   private async attempt(invitation: ProjectInvitation, timeoutMs: number): Promise<AttemptOutcome<InviteOutcome>> {
-    const endsAt = performance.now() + timeoutMs;
-    const left = () => Math.max(1, endsAt - performance.now());
-    let token: string;
-    try {
-      token = await this.tokens.get(left());
-    } catch (err) {
-      if (err instanceof AtlasError) return { ok: false, error: err };
-      throw err;
-    }
-    let answer = await this.post(this.api, invitation, token, left());
-    if (answer.error?.details.status === 401) {
-      // A token Atlas no longer honours (expired early, revoked): fetch a new one, once.
-      this.tokens.invalidate(token);
+    const budget = new Deadline(timeoutMs);
+    let refreshed = false;
+    for (;;) {
+      const api = this.api;
+      let token: string;
       try {
-        token = await this.tokens.get(left());
+        token = await this.tokens.get(budget.remainingMs());
       } catch (err) {
         if (err instanceof AtlasError) return { ok: false, error: err };
         throw err;
       }
-      answer = await this.post(this.api, invitation, token, left());
+      const answer = await this.post(api, invitation, token, budget.remainingMs());
+      if (!(answer instanceof AtlasError)) return { ok: true, value: answer };
+      if (answer.details.status === 401 && !refreshed) {
+        // A token Atlas no longer honours (expired early, revoked): fetch a new one, once.
+        this.tokens.invalidate(token);
+        refreshed = true;
+        continue;
+      }
+      if (answer.code === 'VERSION_GONE' && api === 'invites') {
+        this.switchToUsersApi(answer);
+        continue;
+      }
+      if (answer.kind === 'conflict') return { ok: true, value: { ok: true, status: 'already_invited' } };
+      return { ok: false, error: answer };
     }
-    if (answer.error?.code === 'VERSION_GONE' && answer.api === 'invites') {
-      this.switchToUsersApi(answer.error);
-      answer = await this.post('users', invitation, token, left());
-    }
-    if (!answer.error) return { ok: true, value: answer.outcome };
-    if (answer.error.kind === 'conflict') return { ok: true, value: { ok: true, status: 'already_invited' } };
-    return { ok: false, error: answer.error };
   }
 
   private switchToUsersApi(error: AtlasError): void {
@@ -134,39 +137,18 @@ export class AtlasClient implements Inviter {
     });
   }
 
-  private async post(
-    api: InviteApi,
-    invitation: ProjectInvitation,
-    token: string,
-    timeoutMs: number,
-  ): Promise<{ api: InviteApi; error?: undefined; outcome: InviteOutcome & { ok: true } } | { api: InviteApi; error: AtlasError }> {
+  private async post(api: InviteApi, invitation: ProjectInvitation, token: string, timeoutMs: number): Promise<(InviteOutcome & { ok: true }) | AtlasError> {
     const { path, mediaType } = INVITE_APIS[api];
     const askedAt = this.now();
-    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
-    let status: number;
-    let headers: Record<string, string | string[] | undefined>;
-    let body: string;
-    try {
-      const answer = await request(`${this.options.baseUrl}${path(invitation.groupId)}`, {
-        method: 'POST',
-        dispatcher: this.dispatcher,
-        signal,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: mediaType,
-          'content-type': mediaType,
-          'user-agent': USER_AGENT,
-        },
-        body: JSON.stringify({ roles: invitation.roles, username: invitation.username }),
-      });
-      ({ statusCode: status, headers } = answer);
-      body = await answer.body.text();
-    } catch (err) {
-      return { api, error: classifyFailure(err, signal.aborted) };
-    }
-    const error = classifyAnswer(status, headers, body, this.now());
-    if (error) return { api, error };
-    return { api, outcome: successOf(api, body, askedAt) };
+    const answer = await postToAtlas(
+      this.dispatcher,
+      `${this.options.baseUrl}${path(invitation.groupId)}`,
+      { authorization: `Bearer ${token}`, accept: mediaType, 'content-type': mediaType, 'user-agent': USER_AGENT },
+      JSON.stringify({ roles: invitation.roles, username: invitation.username }),
+      timeoutMs,
+    );
+    if (answer instanceof AtlasError) return answer;
+    return classifyAnswer(answer.status, answer.headers, answer.body, this.now()) ?? successOf(api, answer.body, askedAt);
   }
 }
 

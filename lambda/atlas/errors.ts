@@ -27,9 +27,4 @@ export class AtlasError extends Error {
   get retryable(): boolean {
     return this.kind === 'transient';
   }
-
-  /** The same error with a wait hint. */
-  withRetryAfter(retryAfterMs: number | undefined): AtlasError {
-    return new AtlasError(this.kind, this.code, this.message, { ...this.details, retryAfterMs });
-  }
 }

@@ -1,8 +1,10 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { CredentialsSource } from '../credentials';
+import { Deadline } from '../deadline';
 import type { Logger } from '../log';
-import { classifyFailure, classifyTokenAnswer } from './classify';
+import { classifyTokenAnswer } from './classify';
 import { AtlasError } from './errors';
+import { postToAtlas } from './http';
 
 /** Refresh this long before Atlas says a token expires (its Go SDK uses 10 s; clocks and slow calls need more). */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -40,56 +42,44 @@ export class TokenCache {
   }
 
   private async fetchToken(timeoutMs: number): Promise<string> {
-    const endsAt = performance.now() + timeoutMs;
-    const left = () => Math.max(1, endsAt - performance.now());
-    const credentials = await this.credentials.get(left());
-    let error = await this.requestToken(credentials.clientId, credentials.clientSecret, left());
-    if (error?.details.status === 401) {
+    const budget = new Deadline(timeoutMs);
+    const credentials = await this.credentials.get(budget.remainingMs());
+    let answer = await this.requestToken(credentials.clientId, credentials.clientSecret, budget.remainingMs());
+    if (answer instanceof AtlasError && answer.details.status === 401) {
       // The secret may have been rotated since we read it: read it again once before giving up.
       this.credentials.invalidate();
-      const fresh = await this.credentials.get(left());
+      const fresh = await this.credentials.get(budget.remainingMs());
       if (fresh.clientId !== credentials.clientId || fresh.clientSecret !== credentials.clientSecret) {
-        error = await this.requestToken(fresh.clientId, fresh.clientSecret, left());
+        answer = await this.requestToken(fresh.clientId, fresh.clientSecret, budget.remainingMs());
       }
     }
-    if (error) throw error;
-    return this.current!.token;
+    if (answer instanceof AtlasError) throw answer;
+    return answer;
   }
 
-  private async requestToken(clientId: string, clientSecret: string, timeoutMs: number): Promise<AtlasError | undefined> {
+  /** A new token (also cached), or why there is none. */
+  private async requestToken(clientId: string, clientSecret: string, timeoutMs: number): Promise<string | AtlasError> {
+    // OAuth client credentials are form-urlencoded before base64 (RFC 6749 section 2.3.1), as MongoDB's SDKs do.
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
-    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
-    let status: number;
-    let headers: Record<string, string | string[] | undefined>;
-    let body: string;
-    try {
-      const answer = await request(`${this.baseUrl}/api/oauth/token`, {
-        method: 'POST',
-        dispatcher: this.dispatcher,
-        signal,
-        headers: {
-          authorization: `Basic ${basic}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: 'grant_type=client_credentials',
-      });
-      ({ statusCode: status, headers } = answer);
-      body = await answer.body.text();
-    } catch (err) {
-      return classifyFailure(err, signal.aborted);
-    }
-    const error = classifyTokenAnswer(status, headers, body, this.now());
+    const answer = await postToAtlas(
+      this.dispatcher,
+      `${this.baseUrl}/api/oauth/token`,
+      { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      'grant_type=client_credentials',
+      timeoutMs,
+    );
+    if (answer instanceof AtlasError) return answer;
+    const error = classifyTokenAnswer(answer.status, answer.headers, answer.body, this.now());
     if (error) {
-      this.log.warn('Atlas token request failed', { status, errorCode: error.code, kind: error.kind });
+      this.log.warn('Atlas token request failed', { status: answer.status, errorCode: error.code, kind: error.kind });
       return error;
     }
-    const parsed = parseTokenBody(body);
+    const parsed = parseTokenBody(answer.body);
     if (!parsed) return new AtlasError('transient', 'TOKEN_MALFORMED', 'the token endpoint answered without an access token');
     this.log.addSecret(parsed.token);
     this.current = { token: parsed.token, expiresAt: this.now() + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
     this.log.info('obtained an Atlas access token', { expiresInSeconds: parsed.expiresInMs / 1000 });
-    return undefined;
+    return parsed.token;
   }
 }
 

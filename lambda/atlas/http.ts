@@ -1,0 +1,33 @@
+import { request, type Dispatcher } from 'undici';
+import { classifyFailure } from './classify';
+import type { AtlasError } from './errors';
+
+/** What Atlas answered, read whole. */
+export interface AtlasAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One POST to Atlas within `timeoutMs`. No answer at all (a timeout, a reset, a refused connection) comes back as a
+ * classified {@link AtlasError}; an answer, whatever its status, comes back for the caller to classify.
+ *
+ * @example
+ * const answer = await postToAtlas(agent, `${base}/api/oauth/token`, { authorization }, 'grant_type=client_credentials', 5_000);
+ */
+export async function postToAtlas(
+  dispatcher: Dispatcher,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<AtlasAnswer | AtlasError> {
+  const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
+  try {
+    const answer = await request(url, { method: 'POST', dispatcher, signal, headers, body });
+    return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
+  } catch (err) {
+    return classifyFailure(err, signal.aborted);
+  }
+}
