@@ -14,6 +14,9 @@ const MARKS: Record<string, string> = {
   invalid_json: '✘',
   invalid_event: '✘',
   direct_invite_not_allowed: '✘',
+  not_found: '✘',
+  method_not_allowed: '✘',
+  payload_too_large: '✘',
 };
 
 const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value));
