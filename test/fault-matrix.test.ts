@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import type { RecordedRequest } from '../sandbox';
-import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, startWorld, linesWithSecrets, type World } from './harness';
 
 /**
  * The fault matrix (contract sections 4, 6 and 7): every way Atlas can fail, through the API and through SQS, against
@@ -24,7 +24,8 @@ const FAST_ENV = {
   ATLAS_RETRY_BASE_MS: '20',
   ATLAS_RETRY_MAX_MS: '200',
   ATLAS_MAX_ATTEMPTS: '4',
-  LOG_LEVEL: 'warn',
+  // debug: every line the function can write is scanned for secrets at the end.
+  LOG_LEVEL: 'debug',
 };
 /** The API's Retry-After when Atlas named no wait (README, "Where the contract is silent"). */
 const DEFAULT_RETRY_AFTER = 5;
@@ -439,5 +440,13 @@ describe.each(scenarios)('$name', (scenario) => {
     if (held.length > 0) expect(held[0]).toMatchObject({ groupId: PROJECT_B, roles: ['GROUP_READ_ONLY'] });
 
     await scenario.after?.({ ...ctx, requestsBefore: world.atlas.requests.length });
+  });
+});
+
+describe('secret hygiene', () => {
+  it('no log line of these scenarios carries the client secret, an access token or an Authorization value', () => {
+    expect(world.logs.length).toBeGreaterThan(0);
+    expect(world.atlas.issuedTokens().length).toBeGreaterThan(0);
+    expect(linesWithSecrets(world)).toEqual([]);
   });
 });

@@ -91,6 +91,15 @@ export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promis
   };
 }
 
+/**
+ * The log lines that carry a secret: the client secret, any access token the sandbox issued, the Basic credential,
+ * or an Authorization value. A test that ends with this empty has shown its scenarios keep logs clean.
+ */
+export function linesWithSecrets(world: World): string[] {
+  const secrets = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'Bearer ', 'Basic ', ...world.atlas.issuedTokens()];
+  return world.logs.filter((line) => secrets.some((secret) => line.includes(secret)));
+}
+
 /** A Lambda context whose remaining time runs down with the clock. */
 export function lambdaContext(budgetMs = 30_000): Context {
   const start = Date.now();

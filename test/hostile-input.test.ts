@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import { parseDirectInvite, parseJson, parseMessageBody, parseOnboardingEvent, type OnboardingRequest, type Parsed } from '../lambda/events';
-import { batch, call, DIRECT_PROJECT, DLQ_URL, httpApiEvent, restEvent, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, DIRECT_PROJECT, DLQ_URL, httpApiEvent, restEvent, sqsEvent, startWorld, linesWithSecrets, type World } from './harness';
 
 /**
  * Hostile input, property-based: whatever a caller or a queue sends that is not a valid event, the function answers a
@@ -15,7 +15,7 @@ let world: World;
 let handler: OnboarderHandler;
 beforeAll(async () => {
   world = await startWorld();
-  handler = world.handler({ LOG_LEVEL: 'warn' });
+  handler = world.handler({ LOG_LEVEL: 'debug' });
 });
 afterAll(() => world.close());
 
@@ -741,3 +741,10 @@ function isWellFormedUtf8(bytes: Buffer): boolean {
     return false;
   }
 }
+
+describe('secret hygiene', () => {
+  it('no log line of these scenarios carries the client secret, an access token or an Authorization value', () => {
+    expect(world.logs.length).toBeGreaterThan(0);
+    expect(linesWithSecrets(world)).toEqual([]);
+  });
+});
