@@ -111,7 +111,7 @@ const coldStarts = {
 
 // --- warm measurements, in a process of their own ------------------------------------------------------------------
 type Warm = {
-  warm: { handlerPerSecond: number; barePerSecond: number; bareBatchedPerSecond: number };
+  warm: { handlerPerSecond: number; barePerSecond: number; bareBatchedPerSecond: number; handlerCpuUsPerInvitation: number; bareCpuUsPerInvitation: number };
   callsPerInvitation: { atlas: number; token: number; secrets: number; invitations: number };
   batchLatency: { singleMs: number; batchOf10Ms: number };
   rateLimited: { limitPerSecond: number; invitations: number; elapsedMs: number; perSecond: number; floorMs: number; rateLimitedAnswers: number; redeliveries: number; leftInQueue: number };
@@ -192,6 +192,11 @@ const rows: [string, string, string][] = [
     `${warm.warm.handlerPerSecond.toFixed(0)} invitations/s`,
     `bare undici loop ${warm.warm.barePerSecond.toFixed(0)}/s; ratio ${ratios.warmThroughput.toFixed(2)} (target ≥ ${targets.warmThroughput}: ${mark(results.met.warmThroughput)}); ` +
       `bare loop in batches of 10 ${warm.warm.bareBatchedPerSecond.toFixed(0)}/s (ratio ${(warm.warm.handlerPerSecond / warm.warm.bareBatchedPerSecond).toFixed(2)})`,
+  ],
+  [
+    'CPU per invitation (warm, this process)',
+    `handler ${warm.warm.handlerCpuUsPerInvitation.toFixed(0)} µs, bare loop ${warm.warm.bareCpuUsPerInvitation.toFixed(0)} µs`,
+    `our code's share: ${(warm.warm.handlerCpuUsPerInvitation - warm.warm.bareCpuUsPerInvitation).toFixed(0)} µs per invitation`,
   ],
   [
     'calls per invitation (1,000 events)',

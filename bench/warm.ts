@@ -111,16 +111,23 @@ const calls = await ask<Counts>({ cmd: 'counts' });
 // 3: warm throughput beside the bare loop, alternating, three rounds. "Warm" as a container that has served a while
 // is: the same container goes on, and each loop first runs 300 invitations untimed so that both are compiled by
 // the JIT before they are timed (a fresh container's first batches measure V8's warm-up, not our code).
-const rounds: { handler: number; bare: number; bareBatched: number }[] = [];
+const rounds: { handler: number; bare: number; bareBatched: number; handlerCpuUs: number; bareCpuUs: number }[] = [];
+/** Runs `loop` and answers its rate with the CPU time (user + system) it took per invitation, in microseconds. */
+async function withCpu(invitations: number, loop: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
+  const before = process.cpuUsage();
+  const rate = await loop();
+  const used = process.cpuUsage(before);
+  return { rate, cpuUs: (used.user + used.system) / invitations };
+}
 await bareRate(300);
 await bareRate(300, true);
 for (let round = 0; round < 3; round++) {
   await ask({ cmd: 'reset' });
   await handlerRate(measured, 300);
-  const rate = await handlerRate(measured, 1000);
-  const bare = await bareRate(1000);
+  const handler = await withCpu(1000, () => handlerRate(measured, 1000));
+  const bare = await withCpu(1000, () => bareRate(1000));
   const bareBatched = await bareRate(1000, true);
-  rounds.push({ handler: rate, bare, bareBatched });
+  rounds.push({ handler: handler.rate, bare: bare.rate, bareBatched, handlerCpuUs: handler.cpuUs, bareCpuUs: bare.cpuUs });
 }
 
 // 5: a batch of 10 against one invitation alone, each Atlas answer taking 200 ms.
@@ -155,6 +162,9 @@ process.send!({
       handlerPerSecond: median(rounds.map((r) => r.handler)),
       barePerSecond: median(rounds.map((r) => r.bare)),
       bareBatchedPerSecond: median(rounds.map((r) => r.bareBatched)),
+      // CPU time is steadier than rates on a shared machine: what one invitation costs this process.
+      handlerCpuUsPerInvitation: median(rounds.map((r) => r.handlerCpuUs)),
+      bareCpuUsPerInvitation: median(rounds.map((r) => r.bareCpuUs)),
       rounds,
     },
     callsPerInvitation: { atlas: calls.invites / 1000, token: calls.tokens / 1000, secrets: calls.secrets / 1000, invitations: calls.invitations },
