@@ -1,5 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import type { OnboarderHandler } from '../lambda/app';
+import { localContext } from '../local/events';
 import { sqsEvent } from '../test/harness';
 
 /**
@@ -60,10 +61,8 @@ export async function runQueue(options: LoadOptions): Promise<LoadReport> {
       }
       invocations++;
       deliveries += taken.length;
-      const budget = options.invocationBudgetMs;
-      const invokedAt = Date.now();
       const event: SQSEvent = { Records: taken };
-      const answer = (await handler(event, { awsRequestId: `load-${invocations}`, getRemainingTimeInMillis: () => Math.max(0, budget - (Date.now() - invokedAt)) })) as {
+      const answer = (await handler(event, localContext(options.invocationBudgetMs))) as {
         batchItemFailures: { itemIdentifier: string }[];
       };
       const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));

@@ -105,7 +105,7 @@ function queueBodies(body: string): string[] | string {
   return bodies;
 }
 
-export function isSqsEventShape(value: unknown): value is { Records: { body: unknown }[] } {
+function isSqsEventShape(value: unknown): value is { Records: { body: unknown }[] } {
   return typeof value === 'object' && value !== null && Array.isArray((value as { Records?: unknown }).Records);
 }
 

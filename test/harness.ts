@@ -1,5 +1,6 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/app';
+import { localContext } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
 
 /**
@@ -100,14 +101,8 @@ export function linesWithSecrets(world: World): string[] {
   return world.logs.filter((line) => secrets.some((secret) => line.includes(secret)));
 }
 
-/** A Lambda context whose remaining time runs down with the clock. */
-export function lambdaContext(budgetMs = 30_000): Context {
-  const start = Date.now();
-  return {
-    awsRequestId: `req-${++counter}`,
-    getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - start)),
-  } as Context;
-}
+/** A Lambda context whose remaining time runs down with the clock (the local runner's own). */
+export const lambdaContext = localContext;
 
 interface ApiRequest {
   method?: string;
