@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './atlas/undici';
 import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type HttpAnswer } from './adapters/api-gateway';
 import { answerSqsBatch, isSqsEvent, type QueueActions } from './adapters/sqs';
 import { AtlasClient } from './atlas/client';

@@ -225,6 +225,24 @@ describe('the function', () => {
     expect(map.sourcesContent).toBeUndefined();
   });
 
+  it('carries only the parts of its libraries that the function uses (what each costs: infra/bundling.ts)', () => {
+    const dir = assetDir(defaults);
+    const code = readFileSync(join(dir, BUNDLE_FILE), 'utf8');
+    const { sources } = JSON.parse(readFileSync(join(dir, `${BUNDLE_FILE}.map`), 'utf8')) as { sources: string[] };
+    const from = (fragment: string) => sources.filter((source) => source.includes(fragment));
+    // undici's agent and request (lambda/atlas/undici.ts), not its package entry with fetch, WebSocket and the mocks.
+    expect(from('node_modules/undici/lib/dispatcher/agent.js')).toHaveLength(1);
+    expect(from('node_modules/undici/index.js')).toEqual([]);
+    expect(from('node_modules/undici/lib/web/fetch/index.js')).toEqual([]);
+    expect(from('node_modules/undici/lib/mock/')).toEqual([]);
+    // node:http through infra/shims/node-http.cjs: an ES module import of it would build the facade that loads
+    // Node's internal undici.
+    expect(from('infra/shims/node-http.cjs')).toHaveLength(1);
+    const specifiers = [...code.matchAll(/import ?(?:[^'";]*?from ?)?["']([^"']+)["']/g)].map((m) => m[1]!);
+    expect(specifiers).toContain('node:https');
+    expect(specifiers.filter((specifier) => specifier === 'node:http' || specifier === 'http')).toEqual([]);
+  });
+
   it('is bundled exactly as `npm run build` bundles it', async () => {
     const outdir = mkdtempSync(join(scratch, 'build-'));
     await build(esbuildOptions(outdir));

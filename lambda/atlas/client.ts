@@ -1,4 +1,3 @@
-import { Agent, type Dispatcher } from 'undici';
 import type { InviteApi } from '../config';
 import type { CredentialsSource } from '../credentials';
 import { Deadline } from '../deadline';
@@ -8,6 +7,7 @@ import { AtlasError } from './errors';
 import { postToAtlas } from './http';
 import { withRetries, type AttemptOutcome, type RetryHooks, type RetryPolicy } from './retry';
 import { TokenCache } from './token';
+import { Agent, type Dispatcher } from './undici';
 
 /**
  * The Atlas client: knows HTTP and Atlas, nothing of events or rules. It invites one person to one project with

@@ -1,6 +1,6 @@
-import { request, type Dispatcher } from 'undici';
 import { classifyFailure } from './classify';
 import type { AtlasError } from './errors';
+import { request, type Dispatcher } from './undici';
 
 /** What Atlas answered, read whole. */
 export interface AtlasAnswer {
@@ -25,7 +25,7 @@ export async function postToAtlas(
 ): Promise<AtlasAnswer | AtlasError> {
   const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
   try {
-    const answer = await request(url, { method: 'POST', dispatcher, signal, headers, body });
+    const answer = await request(dispatcher, url, { method: 'POST', signal, headers, body });
     return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
   } catch (err) {
     return classifyFailure(err, signal.aborted);

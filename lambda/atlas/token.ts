@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './undici';
 import type { CredentialsSource } from '../credentials';
 import { Deadline } from '../deadline';
 import type { Logger } from '../log';
