@@ -1,5 +1,6 @@
+import './zod';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LOG_LEVELS } from './log';
 import { parseRuleFile, RuleFileError, type RuleFile } from './rules/schema';
 
@@ -11,34 +12,45 @@ import { parseRuleFile, RuleFileError, type RuleFile } from './rules/schema';
 export const INVITE_APIS = ['invites', 'users'] as const;
 export type InviteApi = (typeof INVITE_APIS)[number];
 
-const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+const FLAG_VALUES = ['true', 'false', '1', '0'] as const;
+const flag = z.pipe(
+  z.enum(FLAG_VALUES, { error: 'must be true or false' }),
+  z.transform((v: (typeof FLAG_VALUES)[number]) => v === 'true' || v === '1'),
+);
 const positiveInt = (max: number) =>
-  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` });
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .check(z.int({ error: 'must be a whole number' }), z.gte(1, { error: 'must be at least 1' }), z.lte(max, { error: `must be at most ${max}` }));
 const nonNegativeInt = (max: number) =>
-  z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(max, { error: `must be at most ${max}` });
-const optionalText = z.string().trim().min(1).optional().catch(undefined);
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be at least 0' }), z.lte(max, { error: `must be at most ${max}` }));
+const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
 
 const environment = z.object({
   ATLAS_SECRET_ID: optionalText,
   ATLAS_CLIENT_ID: optionalText,
   ATLAS_CLIENT_SECRET: optionalText,
-  ATLAS_BASE_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://cloud.mongodb.com' })
-    .transform((url) => url.replace(/\/+$/, ''))
-    .default('https://cloud.mongodb.com'),
-  ATLAS_INVITE_API: z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }).default('invites'),
+  ATLAS_BASE_URL: z._default(
+    z.pipe(
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://cloud.mongodb.com' }),
+      z.transform((url: string) => url.replace(/\/+$/, '')),
+    ),
+    'https://cloud.mongodb.com',
+  ),
+  ATLAS_INVITE_API: z._default(z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }), 'invites'),
   ROLE_MAPPING_FILE: optionalText,
   ROLE_MAPPING: optionalText,
-  DEAD_LETTER_QUEUE_URL: z.url({ error: 'must be an SQS queue URL' }).optional(),
-  DRY_RUN: flag.default(false),
-  ATLAS_MAX_ATTEMPTS: positiveInt(20).default(5),
-  ATLAS_TIMEOUT_MS: positiveInt(120_000).default(10_000),
-  ATLAS_RETRY_BASE_MS: positiveInt(60_000).default(200),
-  ATLAS_RETRY_MAX_MS: positiveInt(300_000).default(10_000),
-  SECRET_TTL_SECONDS: nonNegativeInt(86_400).default(300),
-  BATCH_CONCURRENCY: positiveInt(100).default(10),
-  DEADLINE_MARGIN_MS: nonNegativeInt(60_000).default(1_000),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  DEAD_LETTER_QUEUE_URL: z.optional(z.url({ error: 'must be an SQS queue URL' })),
+  DRY_RUN: z._default(flag, false),
+  ATLAS_MAX_ATTEMPTS: z._default(positiveInt(20), 5),
+  ATLAS_TIMEOUT_MS: z._default(positiveInt(120_000), 10_000),
+  ATLAS_RETRY_BASE_MS: z._default(positiveInt(60_000), 200),
+  ATLAS_RETRY_MAX_MS: z._default(positiveInt(300_000), 10_000),
+  SECRET_TTL_SECONDS: z._default(nonNegativeInt(86_400), 300),
+  BATCH_CONCURRENCY: z._default(positiveInt(100), 10),
+  DEADLINE_MARGIN_MS: z._default(nonNegativeInt(60_000), 1_000),
+  LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
 });
 
 export type Credentials = { clientId: string; clientSecret: string };

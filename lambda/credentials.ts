@@ -1,5 +1,6 @@
+import './zod';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AtlasError } from './atlas/errors';
 import type { Credentials } from './config';
 import type { Logger } from './log';
@@ -19,7 +20,7 @@ export function fixedCredentials(credentials: Credentials): CredentialsSource {
   return { get: () => Promise.resolve(credentials), invalidate: () => undefined };
 }
 
-const secretString = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+const secretString = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
 
 /**
  * Credentials from a Secrets Manager secret whose SecretString is `{"clientId","clientSecret"}`: read once per warm
@@ -69,7 +70,7 @@ export class SecretsManagerCredentials implements CredentialsSource {
       this.log.error('could not read the Atlas credentials secret', { secretId: this.secretId, awsError: name });
       throw new AtlasError('transient', 'SECRET_UNAVAILABLE', `could not read secret ${this.secretId} (${name})`);
     }
-    let parsed: z.ZodSafeParseResult<Credentials> | undefined;
+    let parsed: z.util.SafeParseResult<Credentials> | undefined;
     try {
       parsed = secretString.safeParse(JSON.parse(text ?? ''));
     } catch {

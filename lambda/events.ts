@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import './zod';
+import * as z from 'zod/mini';
 import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVING_TYPES, projectRole, type EventType } from './rules/schema';
 
 /**
@@ -22,54 +23,69 @@ function expected(message: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
 }
 
-export const emailAddress = z
-  .string({ error: expected('must be a string') })
-  .max(254, { error: 'must be at most 254 characters' })
-  .refine((value) => !UNSAFE_CHARACTERS.test(value), { error: 'must not contain control or bidirectional-override characters', abort: true })
-  .pipe(z.email({ error: 'must be a valid e-mail address' }));
+export const emailAddress = z.pipe(
+  z
+    .string({ error: expected('must be a string') })
+    .check(
+      z.maxLength(254, { error: 'must be at most 254 characters' }),
+      z.refine((value) => !UNSAFE_CHARACTERS.test(value), { error: 'must not contain control or bidirectional-override characters', abort: true }),
+    ),
+  z.email({ error: 'must be a valid e-mail address' }),
+);
 
-const field = z.string({ error: 'must be a string' }).max(1024, { error: 'must be at most 1024 characters' });
+const field = z.string({ error: 'must be a string' }).check(z.maxLength(1024, { error: 'must be at most 1024 characters' }));
 const TYPES_OF_SOURCE: Record<string, readonly EventType[]> = {
   hr: ['employee.hired', 'employee.updated', 'employee.terminated'],
   sso: ['user.created', 'group.member.added', 'group.member.removed', 'user.deactivated'],
 };
 
 export const onboardingEvent = z
-  .object({
-    id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }).optional(),
-    source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
-    type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
-    occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-28T09:00:00Z' }).optional(),
-    group: field.optional(),
-    user: z.object(
-      {
-        email: emailAddress,
-        department: field.optional(),
-        title: field.optional(),
-        location: field.optional(),
-        costCenter: field.optional(),
-        groups: z.array(field, { error: 'must be a list of strings' }).max(1000, { error: 'must list at most 1000 groups' }).optional(),
-      },
-      { error: expected('must be an object') },
-    ),
-  }, { error: 'must be a JSON object' })
-  .superRefine((event, ctx) => {
-    if (!TYPES_OF_SOURCE[event.source]?.includes(event.type)) {
-      ctx.addIssue({ code: 'custom', path: ['type'], message: `is not an event type of source "${event.source}"` });
-    }
-  });
+  .object(
+    {
+      id: z.optional(
+        z
+          .string({ error: 'must be a string' })
+          .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(256, { error: 'must be at most 256 characters' })),
+      ),
+      source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
+      type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
+      occurredAt: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-28T09:00:00Z' })),
+      group: z.optional(field),
+      user: z.object(
+        {
+          email: emailAddress,
+          department: z.optional(field),
+          title: z.optional(field),
+          location: z.optional(field),
+          costCenter: z.optional(field),
+          groups: z.optional(z.array(field, { error: 'must be a list of strings' }).check(z.maxLength(1000, { error: 'must list at most 1000 groups' }))),
+        },
+        { error: expected('must be an object') },
+      ),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .check(
+    z.superRefine((event, ctx) => {
+      if (!TYPES_OF_SOURCE[event.source]?.includes(event.type)) {
+        ctx.addIssue({ code: 'custom', path: ['type'], message: `is not an event type of source "${event.source}"` });
+      }
+    }),
+  );
 export type OnboardingEvent = z.infer<typeof onboardingEvent>;
 
 export const directInvite = z.object(
   {
-    id: z.string({ error: 'must be a string' }).min(1).max(256).optional(),
-    groupId: z.string({ error: expected('must be a string') }).pipe(groupId),
+    id: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1), z.maxLength(256))),
+    groupId: z.pipe(z.string({ error: expected('must be a string') }), groupId),
     username: emailAddress,
     roles: z
       .array(projectRole, { error: expected('must be a list of Atlas project roles') })
-      .min(1, { error: 'must name at least one role' })
-      .max(20)
-      .refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' }),
+      .check(
+        z.minLength(1, { error: 'must name at least one role' }),
+        z.maxLength(20),
+        z.refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' }),
+      ),
   },
   { error: 'must be a JSON object' },
 );
@@ -146,7 +162,7 @@ function prefixed<T>(parsed: Parsed<T>, prefix: string): Parsed<T> {
   return { ...parsed, issues: parsed.issues.map((i) => ({ ...i, path: i.path ? `${prefix}.${i.path}` : prefix })) };
 }
 
-function invalid(error: z.ZodError): Parsed<never> {
+function invalid(error: z.core.$ZodError): Parsed<never> {
   return {
     ok: false,
     error: 'invalid_event',

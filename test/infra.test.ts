@@ -235,6 +235,10 @@ describe('the function', () => {
     expect(from('node_modules/undici/index.js')).toEqual([]);
     expect(from('node_modules/undici/lib/web/fetch/index.js')).toEqual([]);
     expect(from('node_modules/undici/lib/mock/')).toEqual([]);
+    // zod/mini with the English messages alone (lambda/zod.ts), not classic zod and its 64 locales.
+    expect(from('node_modules/zod/v4/mini/').length).toBeGreaterThan(0);
+    expect(from('node_modules/zod/v4/classic/')).toEqual([]);
+    expect(from('node_modules/zod/v4/locales/').map((source) => source.replace(/^.*\//, ''))).toEqual(['en.js']);
     // node:http through infra/shims/node-http.cjs: an ES module import of it would build the facade that loads
     // Node's internal undici.
     expect(from('infra/shims/node-http.cjs')).toHaveLength(1);

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import '../zod';
+import * as z from 'zod/mini';
 
 /**
  * The rule file (contract section 5): one schema, used by `cdk synth` (infra) and at start-up (the function),
@@ -34,39 +35,47 @@ export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas 
 /** A 24-hex Atlas project id: also what keeps a path segment out of the invite URL. */
 export const groupId = z
   .string()
-  .regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-character lowercase hexadecimal Atlas project id' });
+  .check(z.regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-character lowercase hexadecimal Atlas project id' }));
 
 const roleList = z
   .array(projectRole)
-  .min(1, { error: 'must name at least one role' })
-  .refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' });
+  .check(
+    z.minLength(1, { error: 'must name at least one role' }),
+    z.refine((roles) => new Set(roles).size === roles.length, { error: 'must not repeat a role' }),
+  );
 
+/** Classic zod's `z.preprocess`, which zod/mini lacks: `fn` runs on the raw input, then `schema` on its result. */
+function preprocess<U extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: U) {
+  return z.pipe(z.transform(fn), schema);
+}
 /** A `when` value: a string or a non-empty list of strings (any of), always a list once parsed. */
-function matcher<T extends z.ZodType<string>>(item: T) {
-  return z.preprocess(
+function matcher<T extends z.ZodMiniType<string>>(item: T) {
+  return preprocess(
     (value) => (typeof value === 'string' ? [value] : value),
-    z.array(item, { error: 'must be a string or a list of strings' }).min(1, { error: 'must list at least one value' }),
+    z.array(item, { error: 'must be a string or a list of strings' }).check(z.minLength(1, { error: 'must list at least one value' })),
   );
 }
-const text = z.string().trim().min(1, { error: 'must not be empty' });
+const text = z.string().check(z.trim(), z.minLength(1, { error: 'must not be empty' }));
 /** Rule values compare ignoring case and surrounding space (contract section 5): so do the known ones. */
-function caseless<T extends z.ZodType<string>>(known: T) {
-  return z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), known);
+function caseless<T extends z.ZodMiniType<string>>(known: T) {
+  return preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), known);
 }
 
-export const ruleCondition = z.strictObject(
-  {
-    source: matcher(caseless(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` }))),
-    type: matcher(caseless(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }))),
-    department: matcher(text),
-    title: matcher(text),
-    location: matcher(text),
-    costCenter: matcher(text),
-    group: matcher(text),
-    emailDomain: matcher(text),
-  },
-  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : undefined) },
-).partial();
+export const ruleCondition = z.partial(
+  z.strictObject(
+    {
+      source: matcher(caseless(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` }))),
+      type: matcher(caseless(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }))),
+      department: matcher(text),
+      title: matcher(text),
+      location: matcher(text),
+      costCenter: matcher(text),
+      group: matcher(text),
+      emailDomain: matcher(text),
+    },
+    { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : undefined) },
+  ),
+);
 export type RuleCondition = z.infer<typeof ruleCondition>;
 export type ConditionKey = keyof RuleCondition;
 
@@ -74,24 +83,26 @@ export const grant = z.strictObject({ groupId, roles: roleList });
 export type Grant = z.infer<typeof grant>;
 
 export const rule = z.strictObject({
-  name: z.string().trim().min(1, { error: 'a rule needs a name' }),
+  name: z.string().check(z.trim(), z.minLength(1, { error: 'a rule needs a name' })),
   when: ruleCondition,
-  invite: z.array(grant).min(1, { error: 'a rule must invite to at least one project' }),
+  invite: z.array(grant).check(z.minLength(1, { error: 'a rule must invite to at least one project' })),
 });
 export type Rule = z.infer<typeof rule>;
 
 export const ruleFile = z
   .strictObject({
     rules: z.array(rule),
-    directInvites: z.array(grant).default([]),
+    directInvites: z._default(z.array(grant), []),
   })
-  .superRefine((file, ctx) => {
-    const seen = new Set<string>();
-    file.rules.forEach((r, i) => {
-      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${r.name}"` });
-      seen.add(r.name);
-    });
-  });
+  .check(
+    z.superRefine((file, ctx) => {
+      const seen = new Set<string>();
+      file.rules.forEach((r, i) => {
+        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${r.name}"` });
+        seen.add(r.name);
+      });
+    }),
+  );
 export type RuleFile = z.infer<typeof ruleFile>;
 
 /** Raised when a rule file does not parse; its message names every offending rule and field. */
