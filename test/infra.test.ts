@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,11 +15,13 @@ import { BUNDLE_FILE, esbuildOptions, functionBundle } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
 import { defineApp, type AtlasOnboarderStack } from '../infra/stack';
+import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
 
 // The context `npx cdk synth` uses (feature flags included), so the tests look at the template that deploys.
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
 const KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const scratch = mkdtempSync(join(tmpdir(), 'atlas-onboarder-infra-'));
+const run = promisify(execFile);
 
 type Props = Record<string, unknown>;
 interface Statement {
@@ -245,6 +249,44 @@ describe('the function', () => {
     const specifiers = [...code.matchAll(/import ?(?:[^'";]*?from ?)?["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(specifiers).toContain('node:https');
     expect(specifiers.filter((specifier) => specifier === 'node:http' || specifier === 'http')).toEqual([]);
+    // The SDK's credential chain cut to its environment link (infra/shims/aws-credentials-from-env.mjs).
+    expect(from('infra/shims/aws-credentials-from-env.mjs')).toHaveLength(1);
+    expect(from('node_modules/@aws-sdk/credential-provider-node/')).toEqual([]);
+    expect(from('node_modules/@aws-sdk/credential-provider-sso/')).toEqual([]);
+    expect(from('node_modules/@aws-sdk/nested-clients/')).toEqual([]);
+    expect(specifiers).not.toContain('node:child_process');
+  });
+
+  it('runs as shipped: one SQS record, in a fresh Node process, against the Atlas sandbox and the AWS endpoints', async () => {
+    // The asset is what carries the shims and the trimmed credential chain (infra/bundling.ts); the other tests run
+    // the TypeScript sources, so this is where they are shown to work.
+    const atlas = await startAtlasSandbox({ clients: { 'asset-client': 'asset-client-secret' } });
+    const aws = await startAwsEndpoints({ secrets: { 'atlas/asset': JSON.stringify({ clientId: 'asset-client', clientSecret: 'asset-client-secret' }) } });
+    try {
+      const { stdout } = await run(process.execPath, ['bench/cold-start.mjs', join(assetDir(defaults), BUNDLE_FILE), 'asset@example.com'], {
+        env: {
+          PATH: process.env.PATH,
+          ATLAS_BASE_URL: atlas.url,
+          ATLAS_SECRET_ID: 'atlas/asset',
+          ROLE_MAPPING_FILE: 'examples/rules.json',
+          DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+          AWS_ENDPOINT_URL_SQS: aws.url,
+          AWS_REGION: 'us-east-1',
+          // As in Lambda: the execution role's credentials in the environment, and nothing else to find them by.
+          AWS_ACCESS_KEY_ID: 'AKIDASSET',
+          AWS_SECRET_ACCESS_KEY: 'asset-secret-access-key',
+          AWS_SESSION_TOKEN: 'asset-session-token',
+          HOME: scratch,
+        },
+      });
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ ok: true });
+      expect(atlas.invitations().map((i) => i.username)).toEqual(['asset@example.com']);
+      expect(aws.calls.map((c) => [c.operation, c.signed, c.status])).toEqual([['GetSecretValue', true, 200]]);
+    } finally {
+      await atlas.close();
+      await aws.close();
+    }
   });
 
   it('is bundled exactly as `npm run build` bundles it', async () => {
