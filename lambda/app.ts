@@ -9,7 +9,7 @@ import { loadConfig, type Config } from './config';
 import { fixedCredentials, SecretsManagerCredentials } from './credentials';
 import { Deadline } from './deadline';
 import { InviteLedger } from './ledger';
-import { Logger, type LogSink } from './log';
+import { flushLogs, Logger, type LogSink } from './log';
 import { onboard, type OnboardingDeps } from './onboard';
 
 /**
@@ -50,7 +50,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
   const deps: OnboardingDeps = { rules: config.rules, atlas: createAtlas(config, env, log, options), ledger: new InviteLedger() };
   const queue = options.queue ?? sqsQueueActions(env);
 
-  return async (event, context) => {
+  const handle: OnboarderHandler = async (event, context) => {
     const remainingMs = context?.getRemainingTimeInMillis?.() ?? LOCAL_BUDGET_MS;
     const awsRequestId = context?.awsRequestId;
     const invocationLog = awsRequestId ? log.child({ awsRequestId }) : log;
@@ -82,6 +82,14 @@ export function createHandler(env: Record<string, string | undefined>, options: 
     }
     invocationLog.error('unsupported event: neither API Gateway nor SQS');
     throw new Error('atlas-onboarder handles API Gateway proxy events and SQS events only');
+  };
+  // Every line of an invocation is out before its answer: Lambda freezes the process once it has the answer.
+  return async (event, context) => {
+    try {
+      return await handle(event, context);
+    } finally {
+      flushLogs();
+    }
   };
 }
 

@@ -17,11 +17,12 @@ const MASK = '[redacted]';
 
 export class Logger {
   private readonly threshold: number;
+  /** Each secret as it appears inside a JSON string (escaped), which is where the serialized line can hold it. */
   private readonly secrets = new Set<string>();
 
   constructor(
     level: LogLevel = 'info',
-    private readonly sink: LogSink = (line) => process.stdout.write(`${line}\n`),
+    private readonly sink: LogSink = stdoutSink,
     private readonly context: LogFields = {},
     secrets?: Set<string>,
   ) {
@@ -36,7 +37,7 @@ export class Logger {
 
   /** Never print `value` again, in any line of this logger or its children. Short values are ignored. */
   addSecret(value: string | undefined): void {
-    if (value && value.length >= 6) this.secrets.add(value);
+    if (value && value.length >= 6) this.secrets.add(JSON.stringify(value).slice(1, -1));
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -54,14 +55,70 @@ export class Logger {
 
   private write(level: LogLevel, message: string, fields?: LogFields): void {
     if (LOG_LEVELS.indexOf(level) < this.threshold) return;
-    let line = JSON.stringify({ level, time: new Date().toISOString(), message, ...this.context, ...fields }, maskSensitive);
-    for (const secret of this.secrets) line = line.replaceAll(JSON.stringify(secret).slice(1, -1), MASK);
+    const record = { level, time: new Date().toISOString(), message, ...this.context, ...fields };
+    // A replacer function would make JSON.stringify call back into JavaScript for every key of every line; most lines
+    // have nothing to mask, so they are checked first and serialized on V8's fast path.
+    let line = JSON.stringify(needsMasking(record, 0) ? masked(record, 0) : record);
+    for (const secret of this.secrets) line = line.replaceAll(secret, MASK);
     this.sink(line);
   }
 }
 
-function maskSensitive(key: string, value: unknown): unknown {
+/** Objects deeper than this are cut: a log field is never meant to be a deep structure. */
+const MAX_DEPTH = 8;
+
+function needsMasking(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Error || depth >= MAX_DEPTH) return true;
+  if (Array.isArray(value)) return value.some((item) => needsMasking(item, depth + 1));
+  for (const [key, item] of Object.entries(value)) {
+    if (isMaskedField(key, item) || needsMasking(item, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** A copy of `value` with credential-named fields masked and errors reduced to their name and message. */
+function masked(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Error) return { name: value.name, message: value.message };
-  if (key && SENSITIVE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) return MASK;
-  return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = isMaskedField(key, item) ? MASK : masked(item, depth + 1);
+  return copy;
+}
+
+function isMaskedField(key: string, value: unknown): boolean {
+  return (typeof value === 'string' || typeof value === 'number') && SENSITIVE_KEY.test(key);
+}
+
+/**
+ * Lines for stdout are gathered and written together once the current turn of the event loop is over: the answers of
+ * a batch that arrive together cost one write, not one each. {@link flushLogs} writes at once; the handler calls it
+ * before it returns, because Lambda freezes the process as soon as it has its answer.
+ */
+const pending: string[] = [];
+let flushScheduled = false;
+
+let flushOnExit = false;
+
+export function stdoutSink(line: string): void {
+  pending.push(line);
+  if (!flushOnExit) {
+    flushOnExit = true;
+    process.on('exit', flushLogs);
+  }
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushLogs);
+}
+
+/** Writes every gathered line to stdout now. */
+export function flushLogs(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const text = `${pending.join('\n')}\n`;
+  pending.length = 0;
+  process.stdout.write(text);
 }

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { flushLogs, Logger, stdoutSink } from '../lambda/log';
+
+// The logger's own rules, on a sink that keeps the lines (test/logs.test.ts scans a whole world's lines for secrets).
+
+function capture(level: 'debug' | 'info' = 'info') {
+  const lines: string[] = [];
+  return { log: new Logger(level, (line) => lines.push(line), { service: 'atlas-onboarder' }), lines, last: () => JSON.parse(lines.at(-1)!) as Record<string, unknown> };
+}
+
+describe('Logger', () => {
+  it('writes one JSON line with level, time, message, context and fields', () => {
+    const { log, last } = capture();
+    log.child({ awsRequestId: 'req-1' }).info('invitation decided', { outcome: 'invited', rules: ['r1'] });
+    expect(last()).toEqual({
+      level: 'info',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      message: 'invitation decided',
+      service: 'atlas-onboarder',
+      awsRequestId: 'req-1',
+      outcome: 'invited',
+      rules: ['r1'],
+    });
+  });
+
+  it('masks fields named like credentials, at any depth and inside lists, and leaves other fields as they are', () => {
+    const { log, last } = capture();
+    log.warn('odd answer', {
+      authorization: 'Bearer abc',
+      detail: { access_token: 'tok-123', nested: [{ clientSecret: 'cs-1', kept: 'visible' }], password: 42 },
+      token: { notAString: true },
+      tokens: 'a field merely containing the word',
+    });
+    expect(last()).toMatchObject({
+      authorization: '[redacted]',
+      detail: { access_token: '[redacted]', nested: [{ clientSecret: '[redacted]', kept: 'visible' }], password: '[redacted]' },
+      token: { notAString: true },
+      tokens: 'a field merely containing the word',
+    });
+  });
+
+  it('reduces an error to its name and message: no stack, no other property', () => {
+    const { log, last } = capture();
+    const error = Object.assign(new TypeError('socket hang up'), { config: { headers: { authorization: 'Basic xyz' } } });
+    log.error('request failed', { error, wrapped: { cause: error } });
+    expect(last()).toMatchObject({ error: { name: 'TypeError', message: 'socket hang up' }, wrapped: { cause: { name: 'TypeError', message: 'socket hang up' } } });
+    expect(JSON.stringify(last())).not.toMatch(/stack|Basic xyz/);
+  });
+
+  it('scrubs a registered secret wherever it is, also where JSON escaping changed it, and ignores short ones', () => {
+    const { log, lines } = capture();
+    log.addSecret('s3cr"et\\value');
+    log.addSecret('abc');
+    log.child({ x: 1 }).info('saw s3cr"et\\value in a message', { url: 'https://x.invalid/?q=s3cr"et\\value', abc: 'abc' });
+    expect(lines.at(-1)).not.toContain('s3cr');
+    expect(lines.at(-1)).toContain('[redacted]');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ abc: 'abc' });
+  });
+
+  it('cuts a structure deeper than a log field is meant to be', () => {
+    const { log, last } = capture();
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 12; i++) deep = { deeper: deep };
+    log.info('deep', { deep });
+    expect(JSON.stringify(last())).toContain('[too deep]');
+    expect(JSON.stringify(last())).not.toContain('leaf');
+  });
+
+  it('drops lines below its level', () => {
+    const { log, lines } = capture('info');
+    log.debug('not shown');
+    log.info('shown');
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['shown']);
+  });
+});
+
+describe('the stdout sink', () => {
+  afterEach(() => {
+    flushLogs();
+    vi.restoreAllMocks();
+  });
+
+  it('writes the lines of one event-loop turn together, after the turn', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    stdoutSink('{"n":1}');
+    stdoutSink('{"n":2}');
+    expect(write).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write.mock.calls).toEqual([['{"n":1}\n{"n":2}\n']]);
+  });
+
+  it('writes at once when flushed, and nothing twice', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    stdoutSink('{"n":3}');
+    flushLogs();
+    expect(write.mock.calls).toEqual([['{"n":3}\n']]);
+    await new Promise((resolve) => setImmediate(resolve));
+    flushLogs();
+    expect(write).toHaveBeenCalledTimes(1);
+  });
+});
