@@ -23,11 +23,16 @@ export async function postToAtlas(
   body: string,
   timeoutMs: number,
 ): Promise<AtlasAnswer | AtlasError> {
-  const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
+  // A controller and a timer cleared on the answer, not AbortSignal.timeout: that one's timer lives on for the whole
+  // timeout after the answer came, so a busy container carries tens of thousands of them (4 µs a call against 1 µs).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.ceil(timeoutMs));
   try {
-    const answer = await request(dispatcher, url, { method: 'POST', signal, headers, body });
+    const answer = await request(dispatcher, url, { method: 'POST', signal: controller.signal, headers, body });
     return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
   } catch (err) {
-    return classifyFailure(err, signal.aborted);
+    return classifyFailure(err, controller.signal.aborted);
+  } finally {
+    clearTimeout(timer);
   }
 }
