@@ -32,13 +32,28 @@ function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {
   }
 }
 
+/** A `when` with its values normalised once, into sets: what every event is compared against. */
+type PreparedCondition = readonly (readonly [key: ConditionKey, wanted: ReadonlySet<string>])[];
+const prepared = new WeakMap<RuleCondition, PreparedCondition>();
+
+function prepare(when: RuleCondition): PreparedCondition {
+  let condition = prepared.get(when);
+  if (!condition) {
+    condition = (Object.entries(when) as [ConditionKey, string[] | undefined][])
+      .filter((entry): entry is [ConditionKey, string[]] => entry[1] !== undefined)
+      .map(([key, wanted]) => [key, new Set(wanted.map(normalise))] as const);
+    prepared.set(when, condition);
+  }
+  return condition;
+}
+
 /** Whether every key of `when` holds for `event`; `ignore` lists keys to leave out of the comparison. */
 export function conditionHolds(when: RuleCondition, event: OnboardingEvent, ignore: readonly ConditionKey[] = []): boolean {
-  return (Object.entries(when) as [ConditionKey, string[] | undefined][]).every(([key, wanted]) => {
-    if (wanted === undefined || ignore.includes(key)) return true;
-    const have = new Set(eventValues(event, key).map(normalise));
-    return wanted.some((value) => have.has(normalise(value)));
-  });
+  for (const [key, wanted] of prepare(when)) {
+    if (ignore.includes(key)) continue;
+    if (!eventValues(event, key).some((value) => wanted.has(normalise(value)))) return false;
+  }
+  return true;
 }
 
 /**
