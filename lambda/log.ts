@@ -19,6 +19,14 @@ export class Logger {
   private readonly threshold: number;
   /** Each secret as it appears inside a JSON string (escaped), which is where the serialized line can hold it. */
   private readonly secrets = new Set<string>();
+  /**
+   * The context's members as JSON without braces, made at the first line, from the parent's and this child's own
+   * fields: a line then serializes only its own fields.
+   */
+  private contextJson: string | undefined;
+  private inheritedJson: (() => string) | undefined;
+  /** A context key named like one of the line's own keys replaces it: such a logger builds every line whole. */
+  private readonly contextShadowsLine: boolean;
 
   constructor(
     level: LogLevel = 'info',
@@ -28,11 +36,14 @@ export class Logger {
   ) {
     this.threshold = LOG_LEVELS.indexOf(level);
     if (secrets) this.secrets = secrets;
+    this.contextShadowsLine = LINE_KEYS.some((key) => Object.hasOwn(context, key));
   }
 
   /** A logger that adds `fields` to every line and shares this one's secrets. */
   child(fields: LogFields): Logger {
-    return new Logger(LOG_LEVELS[this.threshold], this.sink, { ...this.context, ...fields }, this.secrets);
+    const child = new Logger(LOG_LEVELS[this.threshold], this.sink, { ...this.context, ...fields }, this.secrets);
+    if (!overrides(fields, this.context)) child.inheritedJson = () => joined(this.serializedContext(), membersOf(fields));
+    return child;
   }
 
   /** Never print `value` again, in any line of this logger or its children. Short values are ignored. */
@@ -55,13 +66,62 @@ export class Logger {
 
   private write(level: LogLevel, message: string, fields?: LogFields): void {
     if (LOG_LEVELS.indexOf(level) < this.threshold) return;
-    const record = { level, time: new Date().toISOString(), message, ...this.context, ...fields };
-    // A replacer function would make JSON.stringify call back into JavaScript for every key of every line; most lines
-    // have nothing to mask, so they are checked first and serialized on V8's fast path.
-    let line = JSON.stringify(needsMasking(record, 0) ? masked(record, 0) : record);
+    const time = isoNow();
+    let line: string;
+    if (this.contextShadowsLine || (fields && overrides(fields, this.context))) {
+      line = serialized({ level, time, message, ...this.context, ...fields });
+    } else {
+      const members = joined(this.serializedContext(), fields ? membersOf(fields) : '');
+      line = `{"level":"${level}","time":"${time}","message":${JSON.stringify(message)}${members && `,${members}`}}`;
+    }
     for (const secret of this.secrets) line = line.replaceAll(secret, MASK);
     this.sink(line);
   }
+
+  private serializedContext(): string {
+    return (this.contextJson ??= this.inheritedJson ? this.inheritedJson() : membersOf(this.context));
+  }
+}
+
+const LINE_KEYS = ['level', 'time', 'message'] as const;
+
+/** Two lists of JSON members joined by a comma, either of them possibly empty. */
+function joined(first: string, second: string): string {
+  return first && second ? `${first},${second}` : first || second;
+}
+
+let isoMs = -1;
+let isoText = '';
+/** The time as ISO 8601, made once per millisecond: the lines of a batch often share one. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/**
+ * JSON with credential-named fields masked and errors reduced. A replacer function would make JSON.stringify call
+ * back into JavaScript for every key of every line; most lines have nothing to mask, so they are checked first and
+ * serialized on V8's fast path.
+ */
+function serialized(value: object): string {
+  return JSON.stringify(needsMasking(value, 0) ? masked(value, 0) : value);
+}
+
+/** An object's members as JSON, without the braces ('' for none). */
+function membersOf(fields: LogFields): string {
+  return serialized(fields).slice(1, -1);
+}
+
+/** Whether a field replaces one of the line's own keys or one of the context's: then the line is built whole. */
+function overrides(fields: LogFields, context: LogFields): boolean {
+  for (const key in fields) {
+    if ((LINE_KEYS as readonly string[]).includes(key) || Object.hasOwn(context, key)) return true;
+  }
+  return false;
 }
 
 /** Objects deeper than this are cut: a log field is never meant to be a deep structure. */
@@ -71,8 +131,10 @@ function needsMasking(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (value instanceof Error || depth >= MAX_DEPTH) return true;
   if (Array.isArray(value)) return value.some((item) => needsMasking(item, depth + 1));
-  for (const [key, item] of Object.entries(value)) {
-    if (isMaskedField(key, item) || needsMasking(item, depth + 1)) return true;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (isMaskedField(key, record[key]) || needsMasking(record[key], depth + 1)) return true;
   }
   return false;
 }

@@ -66,6 +66,34 @@ describe('Logger', () => {
     expect(JSON.stringify(last())).not.toContain('leaf');
   });
 
+  it('lets a field replace a context key of the same name, which then appears once', () => {
+    const { log, lines, last } = capture();
+    log.child({ eventId: 'from-context', groupId: 'g' }).info('decided', { eventId: 'from-field' });
+    expect(last()).toMatchObject({ eventId: 'from-field', groupId: 'g', message: 'decided' });
+    expect(lines.at(-1)!.match(/"eventId"/g)).toHaveLength(1);
+  });
+
+  it('lets a context or field key named like the line’s own (level, time, message) replace it, once', () => {
+    const { log, lines, last } = capture();
+    log.child({ message: 'from context' }).info('said');
+    expect(last()).toMatchObject({ message: 'from context', level: 'info' });
+    log.child({ a: 1 }).info('said', { level: 'custom' });
+    expect(last()).toMatchObject({ level: 'custom', a: 1, message: 'said' });
+    expect(lines.every((line) => line.match(/"(level|message)"/g)?.length === 2)).toBe(true);
+  });
+
+  it('carries every ancestor’s context into a grandchild’s lines, in order', () => {
+    const { log, lines } = capture();
+    log.child({ a: 1 }).child({ b: [2] }).child({ c: { d: 3 } }).info('deep context');
+    expect(lines.at(-1)).toMatch(/^\{"level":"info","time":"[^"]+","message":"deep context","service":"atlas-onboarder","a":1,"b":\[2\],"c":\{"d":3\}\}$/);
+  });
+
+  it('masks a credential-named field of the context as well', () => {
+    const { log, last } = capture();
+    log.child({ token: 'abc-def-ghi' }).info('x');
+    expect(last()).toMatchObject({ token: '[redacted]' });
+  });
+
   it('drops lines below its level', () => {
     const { log, lines } = capture('info');
     log.debug('not shown');
