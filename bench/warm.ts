@@ -108,9 +108,13 @@ const measured = await container();
 await handlerRate(measured, 1000);
 const calls = await ask<Counts>({ cmd: 'counts' });
 
-// 3: warm throughput beside the bare loop, alternating, three rounds. "Warm" as a container that has served a while
-// is: the same container goes on, and each loop first runs 300 invitations untimed so that both are compiled by
-// the JIT before they are timed (a fresh container's first batches measure V8's warm-up, not our code).
+// 3: warm throughput beside the bare loop, in rounds. "Warm" as a container that has served a while is: the same
+// container goes on, and each loop first runs 300 invitations untimed so that both are compiled by the JIT before
+// they are timed (a fresh container's first batches measure V8's warm-up, not our code). This machine is shared and
+// its speed drifts within seconds, so the loops are measured in many short rounds, in alternating order, and the
+// ratio is taken within each round (the two loops of a round ran under the same conditions) before the median.
+const ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 11);
+const PER_ROUND = 500;
 const rounds: { handler: number; bare: number; bareBatched: number; handlerCpuUs: number; bareCpuUs: number }[] = [];
 /** Runs `loop` and answers its rate with the CPU time (user + system) it took per invitation, in microseconds. */
 async function withCpu(invitations: number, loop: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
@@ -121,12 +125,18 @@ async function withCpu(invitations: number, loop: () => Promise<number>): Promis
 }
 await bareRate(300);
 await bareRate(300, true);
-for (let round = 0; round < 3; round++) {
+await handlerRate(measured, 300);
+for (let round = 0; round < ROUNDS; round++) {
   await ask({ cmd: 'reset' });
-  await handlerRate(measured, 300);
-  const handler = await withCpu(1000, () => handlerRate(measured, 1000));
-  const bare = await withCpu(1000, () => bareRate(1000));
-  const bareBatched = await bareRate(1000, true);
+  let handler = { rate: 0, cpuUs: 0 };
+  let bare = { rate: 0, cpuUs: 0 };
+  let bareBatched = 0;
+  const loops = [
+    async () => (handler = await withCpu(PER_ROUND, () => handlerRate(measured, PER_ROUND))),
+    async () => (bare = await withCpu(PER_ROUND, () => bareRate(PER_ROUND))),
+    async () => (bareBatched = await bareRate(PER_ROUND, true)),
+  ];
+  for (const loop of round % 2 === 0 ? loops : [...loops].reverse()) await loop();
   rounds.push({ handler: handler.rate, bare: bare.rate, bareBatched, handlerCpuUs: handler.cpuUs, bareCpuUs: bare.cpuUs });
 }
 
@@ -159,13 +169,18 @@ process.send!({
   id: 0,
   result: {
     warm: {
+      rounds: ROUNDS,
+      invitationsPerRound: PER_ROUND,
+      // The medians of the ratios taken within each round.
+      ratioToBare: median(rounds.map((r) => r.handler / r.bare)),
+      ratioToBareBatched: median(rounds.map((r) => r.handler / r.bareBatched)),
       handlerPerSecond: median(rounds.map((r) => r.handler)),
       barePerSecond: median(rounds.map((r) => r.bare)),
       bareBatchedPerSecond: median(rounds.map((r) => r.bareBatched)),
       // CPU time is steadier than rates on a shared machine: what one invitation costs this process.
       handlerCpuUsPerInvitation: median(rounds.map((r) => r.handlerCpuUs)),
       bareCpuUsPerInvitation: median(rounds.map((r) => r.bareCpuUs)),
-      rounds,
+      perRound: rounds,
     },
     callsPerInvitation: { atlas: calls.invites / 1000, token: calls.tokens / 1000, secrets: calls.secrets / 1000, invitations: calls.invitations },
     batchLatency: { singleMs: median(single), batchOf10Ms: median(ten), single, ten },
