@@ -1,9 +1,9 @@
-import { execFile, fork } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, fork } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptions, FUNCTION_ENTRY, PROJECT_ROOT } from '../infra/bundling';
 import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
 
@@ -26,7 +26,7 @@ mkdirSync(naiveDir, { recursive: true });
 const shipped = await build({ ...esbuildOptions(shippedDir), metafile: true });
 // The naive baseline the issue names: esbuild --bundle --platform=node --format=esm, plus the one thing without which
 // it cannot run at all: a `require` for the CommonJS dependencies (undici's require('node:assert') throws otherwise).
-await build({
+const naiveBuild = {
   entryPoints: [FUNCTION_ENTRY],
   bundle: true,
   platform: 'node',
@@ -34,9 +34,30 @@ await build({
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   outfile: resolve(naiveDir, BUNDLE_FILE),
   logLevel: 'error',
-});
+} satisfies BuildOptions;
+await build(naiveBuild);
 const shippedFile = resolve(shippedDir, BUNDLE_FILE);
 const naiveFile = resolve(naiveDir, BUNDLE_FILE);
+
+// The "before": the handler as it was before the performance work (BENCH_BASELINE_REV, from git), bundled the same
+// naive way. The naive bundle above is of today's handler, so it gains from every change to the code; this one does
+// not, and shows what the work as a whole changed. Skipped where git or the revision is not at hand.
+const BASELINE_REV = process.env.BENCH_BASELINE_REV ?? 'd3a5abd';
+const baselineFile = await (async () => {
+  const source = resolve(out, 'baseline-src');
+  rmSync(source, { recursive: true, force: true });
+  mkdirSync(source, { recursive: true });
+  try {
+    execFileSync('sh', ['-c', 'git archive "$0" lambda | tar -x -C "$1"', BASELINE_REV, source], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+  } catch {
+    console.warn(`bench: revision ${BASELINE_REV} not available from git; the "before" row is left out`);
+    return undefined;
+  }
+  const dir = resolve(out, 'baseline');
+  mkdirSync(dir, { recursive: true });
+  await build({ ...naiveBuild, entryPoints: [resolve(source, 'lambda/handler.ts')], outfile: resolve(dir, BUNDLE_FILE) });
+  return resolve(dir, BUNDLE_FILE);
+})();
 
 function sizeOf(file: string) {
   const bytes = readFileSync(file);
@@ -93,10 +114,11 @@ async function coldStart(file: string, n: number): Promise<Cold> {
   if (!result.ok) throw new Error(`cold start ${n} of ${file} failed`);
   return result;
 }
-const cold: Record<'shipped' | 'naive', Cold[]> = { shipped: [], naive: [] };
+const cold: Record<'shipped' | 'naive' | 'before', Cold[]> = { shipped: [], naive: [], before: [] };
 for (let i = 0; i < COLD_STARTS; i++) {
-  cold.shipped.push(await coldStart(shippedFile, 2 * i));
-  cold.naive.push(await coldStart(naiveFile, 2 * i + 1));
+  cold.shipped.push(await coldStart(shippedFile, 3 * i));
+  cold.naive.push(await coldStart(naiveFile, 3 * i + 1));
+  if (baselineFile) cold.before.push(await coldStart(baselineFile, 3 * i + 2));
 }
 function spread(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,6 +131,9 @@ const coldStarts = {
   pairedRatio: spread(cold.shipped.map((c, i) => c.totalMs / cold.naive[i]!.totalMs)).median,
   shipped: { total: spread(cold.shipped.map((c) => c.totalMs)), import: spread(cold.shipped.map((c) => c.importMs)) },
   naive: { total: spread(cold.naive.map((c) => c.totalMs)), import: spread(cold.naive.map((c) => c.importMs)) },
+  ...(baselineFile && {
+    before: { revision: BASELINE_REV, total: spread(cold.before.map((c) => c.totalMs)), import: spread(cold.before.map((c) => c.importMs)) },
+  }),
 };
 
 // --- warm measurements, in a process of their own ------------------------------------------------------------------
@@ -199,6 +224,15 @@ const rows: [string, string, string][] = [
     `naive ${ms(coldStarts.naive.total.median)}; ratio ${ratios.coldStart.toFixed(2)} (target ≤ ${targets.coldStart}: ${mark(results.met.coldStart)}); ` +
       `run by run ${coldStarts.pairedRatio.toFixed(2)}`,
   ],
+  ...(coldStarts.before
+    ? [
+        [
+          `  against the handler before the work (${coldStarts.before.revision})`,
+          `its naive bundle ${ms(coldStarts.before.total.median)} (import ${ms(coldStarts.before.import.median)})`,
+          `ratio ${(coldStarts.shipped.total.median / coldStarts.before.total.median).toFixed(2)}`,
+        ] as [string, string, string],
+      ]
+    : []),
   [
     `warm throughput (SQS, batches of 10; ${warm.warm.rounds} rounds)`,
     `${warm.warm.handlerPerSecond.toFixed(0)} invitations/s`,
