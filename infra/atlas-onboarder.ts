@@ -21,9 +21,9 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
  *
  * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
- * bundle (AWS SDK, undici, zod; 1.5 MB minified) and its first invocation took 250–280 ms on one full core
- * (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to memory, one vCPU at 1,769 MB. That
- * is roughly 0.3–0.5 s of start-up at 1024 MB, 0.6–1 s at 512 MB and 2.5–4 s at 128 MB, paid by an API caller
+ * bundle (AWS SDK, undici's agent, zod/mini; 0.8 MB minified) and its first invocation took 150–180 ms on one full
+ * core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to memory, one vCPU at
+ * 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and 2–2.5 s at 128 MB, paid by an API caller
  * waiting on a synchronous answer. Warm invocations are dominated by Atlas latency, and at onboarding volumes the
  * difference in cost is cents a month.
  *
