@@ -1,6 +1,6 @@
 import { classifyFailure } from './classify';
 import type { AtlasError } from './errors';
-import { request, type Dispatcher } from './undici';
+import { send, type Dispatcher } from './undici';
 
 /** What Atlas answered, read whole. */
 export interface AtlasAnswer {
@@ -28,8 +28,8 @@ export async function postToAtlas(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), Math.ceil(timeoutMs));
   try {
-    const answer = await request(dispatcher, url, { method: 'POST', signal: controller.signal, headers, body });
-    return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
+    const answer = await send(dispatcher, url, { method: 'POST', signal: controller.signal, headers, body });
+    return { status: answer.statusCode, headers: answer.headers, body: answer.body };
   } catch (err) {
     return classifyFailure(err, controller.signal.aborted);
   } finally {
