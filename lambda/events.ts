@@ -160,8 +160,8 @@ export function parseAnyRequest(value: unknown): Parsed<OnboardingRequest> {
 function isSnsNotification(value: unknown): value is { Type: 'Notification'; Message: string } {
   return isRecord(value) && value.Type === 'Notification' && typeof value.Message === 'string';
 }
-function isEventBridgeEvent(value: unknown): value is { version: string; 'detail-type': string; detail?: unknown } {
-  return isRecord(value) && typeof value.version === 'string' && typeof value['detail-type'] === 'string';
+function isEventBridgeEvent(value: unknown): value is { version: string; 'detail-type': string; detail: unknown } {
+  return isRecord(value) && typeof value.version === 'string' && typeof value['detail-type'] === 'string' && 'detail' in value;
 }
 
 /**

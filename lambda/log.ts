@@ -41,8 +41,9 @@ export class Logger {
 
   /** A logger that adds `fields` to every line and shares this one's secrets. */
   child(fields: LogFields): Logger {
-    const child = new Logger(LOG_LEVELS[this.threshold], this.sink, { ...this.context, ...fields }, this.secrets);
-    if (!overrides(fields, this.context)) child.inheritedJson = () => joined(this.serializedContext(), membersOf(fields));
+    const own = { ...fields };
+    const child = new Logger(LOG_LEVELS[this.threshold], this.sink, { ...this.context, ...own }, this.secrets);
+    if (!overrides(own, this.context)) child.inheritedJson = () => joined(this.serializedContext(), membersOf(own));
     return child;
   }
 
@@ -129,7 +130,7 @@ const MAX_DEPTH = 8;
 
 function needsMasking(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (value instanceof Error || depth >= MAX_DEPTH) return true;
+  if (value instanceof Error || depth >= MAX_DEPTH || hasToJson(value)) return true;
   if (Array.isArray(value)) return value.some((item) => needsMasking(item, depth + 1));
   const record = value as Record<string, unknown>;
   for (const key in record) {
@@ -139,16 +140,26 @@ function needsMasking(value: unknown, depth: number): boolean {
   return false;
 }
 
-/** A copy of `value` with credential-named fields masked and errors reduced to their name and message. */
+/** A copy of `value` with credential-named fields masked (after any `toJSON`) and errors reduced to name and message. */
 function masked(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (depth >= MAX_DEPTH) return '[too deep]';
-  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[key] = isMaskedField(key, item) ? MASK : masked(item, depth + 1);
+  if (Array.isArray(value)) return value.map((item, i) => maskedField(String(i), item, depth + 1));
+  // No prototype: a field named "__proto__" (JSON.parse makes them) stays a field.
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [name, item] of Object.entries(value)) copy[name] = maskedField(name, item, depth + 1);
   return copy;
+}
+
+/** One member: its `toJSON` applied once (as JSON.stringify does), then masked by its name or within. */
+function maskedField(key: string, item: unknown, depth: number): unknown {
+  const value = hasToJson(item) && !(item instanceof Error) ? item.toJSON(key) : item;
+  return isMaskedField(key, value) ? MASK : masked(value, depth);
+}
+
+function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
 function isMaskedField(key: string, value: unknown): boolean {

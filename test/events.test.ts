@@ -82,6 +82,13 @@ describe('SQS bodies and envelopes', () => {
     }
   });
 
+  it('open only what is an envelope: a raw event with EventBridge-like fields but no detail is the event itself', () => {
+    const raw = parseMessageBody(JSON.stringify({ version: '2', 'detail-type': 'hire', ...hire }));
+    expect(raw.ok && raw.value).toEqual({ kind: 'event', event: hire });
+    const notSns = parseMessageBody(JSON.stringify({ Type: 'Notification', Message: { not: 'text' }, ...hire }));
+    expect(notSns.ok && notSns.value).toEqual({ kind: 'event', event: hire });
+  });
+
   it('take a direct invite in a body', () => {
     const parsed = parseMessageBody(JSON.stringify({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] }));
     expect(parsed.ok && parsed.value.kind).toBe('direct');

@@ -57,6 +57,35 @@ describe('Logger', () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ abc: 'abc' });
   });
 
+  it('masks what a toJSON returns, as JSON.stringify would show it, and a credential-named value that has one', () => {
+    const { log, last } = capture();
+    const wrapper = { toJSON: () => ({ token: 'tok-from-tojson', kept: 1 }) };
+    log.child({ wrapped: wrapper }).info('x', { again: wrapper, token: new Date(0), when: new Date(0) });
+    expect(last()).toMatchObject({
+      wrapped: { token: '[redacted]', kept: 1 },
+      again: { token: '[redacted]', kept: 1 },
+      token: '[redacted]',
+      when: '1970-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('keeps a field named __proto__ as a field', () => {
+    const { log, last } = capture();
+    log.info('x', JSON.parse('{"detail":{"__proto__":{"polluted":true},"token":"t-123456"}}') as Record<string, unknown>);
+    expect(last().detail).toEqual({ ['__proto__']: { polluted: true }, token: '[redacted]' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('takes a child’s fields as they were when it was made', () => {
+    const { log, last } = capture();
+    const fields: Record<string, unknown> = { eventId: 'e-1' };
+    const child = log.child(fields);
+    fields.eventId = 'changed';
+    fields.service = 'other';
+    child.info('x');
+    expect(last()).toMatchObject({ eventId: 'e-1', service: 'atlas-onboarder' });
+  });
+
   it('cuts a structure deeper than a log field is meant to be', () => {
     const { log, last } = capture();
     let deep: Record<string, unknown> = { leaf: true };
