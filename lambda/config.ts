@@ -1,4 +1,4 @@
-import './zod';
+import './zod-messages';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './log';

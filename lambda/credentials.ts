@@ -1,4 +1,4 @@
-import './zod';
+import './zod-messages';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import { AtlasError } from './atlas/errors';

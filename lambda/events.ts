@@ -1,4 +1,4 @@
-import './zod';
+import './zod-messages';
 import * as z from 'zod/mini';
 import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVING_TYPES, projectRole, type EventType } from './rules/schema';
 
@@ -120,14 +120,19 @@ export const COMPILE_AFTER = 100;
 
 /**
  * `schema.safeParse`, compiled with zod's `z.compile` once it has parsed {@link COMPILE_AFTER} inputs: a generated
- * fast path for what it accepts, the same runtime parser for the rest (so every issue and message is unchanged). A
- * warm container then parses an event in 0.4 us instead of 2.7 us; a cold start does not pay the 6 ms generation.
+ * fast path for what it accepts, the runtime parser for the rest (so issues and messages are the runtime's). An event
+ * then parses in 0.4 us instead of 2.7 us, and a cold start skips the 6 ms generation, though it loads the compiler
+ * (29 KB). An invalid input costs more once compiled: the fast path fails first, and its refinements run twice.
+ *
+ * @example
+ * const safeParseEvent = tiered(onboardingEvent);
+ * const parsed = safeParseEvent(JSON.parse(body));
  */
-export function tiered<T extends z.ZodMiniType>(schema: T): (value: unknown) => ReturnType<T['safeParse']> {
+export function tiered<T extends z.ZodMiniType>(schema: T, compile: (schema: T) => T = z.compile): (value: unknown) => ReturnType<T['safeParse']> {
   let current: T = schema;
   let parsed = 0;
   return (value) => {
-    if (++parsed === COMPILE_AFTER) current = z.compile(schema);
+    if (++parsed === COMPILE_AFTER) current = compile(schema);
     return current.safeParse(value) as ReturnType<T['safeParse']>;
   };
 }

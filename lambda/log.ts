@@ -176,6 +176,12 @@ let flushScheduled = false;
 
 let flushOnExit = false;
 
+/**
+ * The default sink: `line` goes to stdout at the end of this turn of the event loop, with the turn's other lines.
+ *
+ * @example
+ * const log = new Logger('info', stdoutSink);
+ */
 export function stdoutSink(line: string): void {
   pending.push(line);
   if (!flushOnExit) {
@@ -187,7 +193,12 @@ export function stdoutSink(line: string): void {
   setImmediate(flushLogs);
 }
 
-/** Writes every gathered line to stdout now. */
+/**
+ * Writes every gathered line to stdout now.
+ *
+ * @example
+ * try { return await handle(event, context); } finally { flushLogs(); }
+ */
 export function flushLogs(): void {
   flushScheduled = false;
   if (pending.length === 0) return;

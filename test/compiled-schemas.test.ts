@@ -93,11 +93,18 @@ describe('compiled schemas', () => {
   });
 
   it('take over after the first inputs, answering the same before and after', () => {
-    const parse = tiered(onboardingEvent);
+    let compiled = 0;
+    const parse = tiered(onboardingEvent, (schema) => {
+      compiled++;
+      return z.compile(schema);
+    });
     const valid = { source: 'hr', type: 'employee.hired', user: { email: 'ada@example.com', department: 'Finance' } };
     const invalid = { source: 'hr', type: 'user.created', user: { email: 'not an address' } };
     const before = [parse(valid), parse(invalid)];
-    for (let i = 2; i < COMPILE_AFTER + 5; i++) parse(valid);
+    for (let i = 2; i < COMPILE_AFTER - 1; i++) parse(valid);
+    expect(compiled).toBe(0);
+    for (let i = 0; i < 5; i++) parse(valid);
+    expect(compiled).toBe(1);
     expect([parse(valid), parse(invalid)]).toStrictEqual(before);
     expect(before[0]!.success).toBe(true);
     expect(before[1]!.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([

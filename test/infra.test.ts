@@ -295,6 +295,14 @@ describe('the function', () => {
     }
   });
 
+  it('takes the credentials shim’s provider at the version the SDK’s own chain asks for', () => {
+    // A separate pin could drift from the SDK on an upgrade and leave two copies at different versions.
+    const ours = (JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies['@aws-sdk/credential-provider-env'];
+    const chain = JSON.parse(readFileSync('node_modules/@aws-sdk/credential-provider-node/package.json', 'utf8')) as { dependencies: Record<string, string> };
+    expect(chain.dependencies['@aws-sdk/credential-provider-env']).toBe(`^${ours}`);
+    expect(existsSync('node_modules/@aws-sdk/credential-provider-node/node_modules/@aws-sdk/credential-provider-env')).toBe(false);
+  });
+
   it('is bundled exactly as `npm run build` bundles it', async () => {
     const outdir = mkdtempSync(join(scratch, 'build-'));
     await build(esbuildOptions(outdir));

@@ -1,4 +1,4 @@
-import '../zod';
+import '../zod-messages';
 import * as z from 'zod/mini';
 
 /**
