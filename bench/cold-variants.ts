@@ -3,25 +3,26 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { BUNDLE_FILE, esbuildOptions, PROJECT_ROOT } from '../infra/bundling';
+import { BUNDLE_FILE, esbuildOptions, functionBundle, PROJECT_ROOT } from '../infra/bundling';
 import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
 
 /**
- * `npm run bench:variants`: cold starts of bundling variants, interleaved in fresh processes, so that each bundling
- * option is chosen by measurement (the issue's rule): `tsx bench/cold-variants.ts [runs]`.
+ * Cold starts of bundling variants, interleaved in fresh processes, so that each bundling option is chosen by
+ * measurement (the issue's rule): `npx tsx bench/cold-variants.ts [runs]`. Each variant changes one option of the
+ * shipped bundle (infra/bundling.ts), the figures there come from these.
  */
 
 const RUNS = Number(process.argv[2] ?? 11);
 const run = promisify(execFile);
+const without = (...names: string[]) => Object.fromEntries(Object.entries(functionBundle.alias).filter(([name]) => !names.includes(name)));
 /** Each variant: esbuild options over the shipped ones, and NODE_OPTIONS for the runtime. */
 const variants: Record<string, { build: Partial<BuildOptions>; nodeOptions?: string }> = {
   shipped: { build: {} },
   'with --enable-source-maps': { build: {}, nodeOptions: '--enable-source-maps' },
-  minified: { build: { minify: true } },
+  'not minified': { build: { minify: false } },
   'cjs-first (main,module)': { build: { mainFields: ['main', 'module'] } },
-  'cjs-first, minified': { build: { mainFields: ['main', 'module'], minify: true } },
-  // Not a shipping option: what npm undici costs, measured by putting Node's built-in fetch in its place.
-  'experiment: built-in fetch': { build: { alias: { undici: resolve(PROJECT_ROOT, 'bench/experiments/undici-via-fetch.mjs') } } },
+  'without the node:http shim': { build: { alias: without('http', 'node:http') } },
+  "with the SDK's full credential chain": { build: { alias: without('@aws-sdk/credential-provider-node') } },
 };
 
 const files: Record<string, string> = {};

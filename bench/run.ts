@@ -237,7 +237,8 @@ const rows: [string, string, string][] = [
     `warm throughput (SQS, batches of 10; ${warm.warm.rounds} rounds)`,
     `${warm.warm.handlerPerSecond.toFixed(0)} invitations/s`,
     `bare undici loop ${warm.warm.barePerSecond.toFixed(0)}/s; ratio ${ratios.warmThroughput.toFixed(2)} (target ≥ ${targets.warmThroughput}: ${mark(results.met.warmThroughput)}); ` +
-      `bare loop in batches of 10 ${warm.warm.bareBatchedPerSecond.toFixed(0)}/s (ratio ${warm.warm.ratioToBareBatched.toFixed(2)})`,
+      `bare loop in batches of 10 ${warm.warm.bareBatchedPerSecond.toFixed(0)}/s (ratio ${warm.warm.ratioToBareBatched.toFixed(2)}); ` +
+      'ratios are medians of the per-round ratios',
   ],
   [
     'CPU per invitation (warm, this process)',
