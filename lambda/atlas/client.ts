@@ -85,11 +85,10 @@ export class AtlasClient implements Inviter {
    * if (outcome.ok) console.log(outcome.status, outcome.invitationId);
    */
   inviteToProject(invitation: ProjectInvitation, deadline: Deadline): Promise<InviteOutcome> {
-    const log = this.options.log.child({ groupId: invitation.groupId });
     return withRetries((timeoutMs) => this.attempt(invitation, timeoutMs), this.options.retry, deadline, {
       ...this.options.hooks,
       onRetry: (error, attempt, delayMs) => {
-        log.info('retrying Atlas call', { errorCode: error.code, kind: error.kind, attempt, delayMs });
+        this.options.log.info('retrying Atlas call', { groupId: invitation.groupId, errorCode: error.code, kind: error.kind, attempt, delayMs });
         this.options.hooks?.onRetry?.(error, attempt, delayMs);
       },
     }).then((outcome) => (outcome.ok ? outcome.value : outcome));
