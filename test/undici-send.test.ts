@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, send } from '../lambda/atlas/undici';
+import { Agent, send, TimeoutError } from '../lambda/atlas/undici';
 import { listenOnLoopback, readBody } from '../sandbox/loopback';
 
 // lambda/atlas/undici.ts sends through undici's dispatch with a handler of its own: what it reads, how it ends when
-// aborted (also while it waits for a connection), and what it does with no server at all. A real server on loopback.
+// its time is up (also while it waits for a connection), and what it does with no server at all. A real server on
+// loopback.
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -14,20 +15,22 @@ afterEach(async () => {
 
 async function server(handler: Handler) {
   const seen: string[] = [];
+  const connections = { count: 0 };
   const http = createServer((req, res) => {
     seen.push(req.url ?? '');
     handler(req, res);
   });
+  http.on('connection', () => connections.count++);
   const port = await listenOnLoopback(http, 0);
   cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())), () => void http.closeAllConnections());
-  return { url: `http://127.0.0.1:${port}`, seen };
+  return { url: `http://127.0.0.1:${port}`, seen, connections };
 }
 function agent(connections = 4) {
   const made = new Agent({ connections });
   cleanups.push(() => made.destroy());
   return made;
 }
-const post = (signal = new AbortController().signal) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{"a":1}', signal });
+const post = (timeoutMs = 5_000) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs });
 
 describe('send', () => {
   it('sends the method, headers and body, and reads a body sent in several chunks whole, with its status and headers', async () => {
@@ -44,36 +47,56 @@ describe('send', () => {
     expect(JSON.parse(answer.body)).toEqual({ id: 'a€b' });
   });
 
-  it('ends with the signal’s reason when aborted while the answer is awaited, and the connection is closed', async () => {
+  it('reads a character split across chunks, drops a byte-order mark, and keeps an error status with its headers', async () => {
+    const { url } = await server((_req, res) => {
+      res.writeHead(429, { 'retry-after': '7', 'set-cookie': ['a=1', 'b=2'] });
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"detail":"€"}')]);
+      let at = 0;
+      const next = () => (at < bytes.length ? res.write(bytes.subarray(at, ++at), () => setImmediate(next)) : res.end());
+      next();
+    });
+    const answer = await send(agent(), url, post());
+    expect(answer.statusCode).toBe(429);
+    expect(answer.headers['retry-after']).toBe('7');
+    expect(answer.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(JSON.parse(answer.body)).toEqual({ detail: '€' });
+  });
+
+  it('keeps its connection for the next call after an answer', async () => {
+    const { url, connections } = await server((_req, res) => res.end('{}'));
+    const pool = agent(1);
+    for (let i = 0; i < 3; i++) expect((await send(pool, url, post())).body).toBe('{}');
+    expect(connections.count).toBe(1);
+  });
+
+  it('ends with a TimeoutError when the answer is late, and the connection is closed', async () => {
     let closed = false;
     const { url } = await server((req) => req.socket.on('close', () => (closed = true)));
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('too slow')), 50);
-    await expect(send(agent(), url, post(controller.signal))).rejects.toThrow('too slow');
+    await expect(send(agent(), url, post(50))).rejects.toBeInstanceOf(TimeoutError);
     await expect.poll(() => closed).toBe(true);
   });
 
-  it('ends at once when aborted while waiting for a connection, and that request is never sent', async () => {
-    const { url, seen } = await server((req) => void req.resume()); // never answers: holds the only connection
+  it('ends on time while waiting for a connection: that request is never sent, and no warm connection is lost', async () => {
+    const { url, seen, connections } = await server((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('late'), 300); // holds the only connection a while
+      else res.end('ok');
+    });
     const one = agent(1);
-    const first = new AbortController();
-    const holding = send(one, `${url}/first`, post(first.signal)).catch((err: Error) => err.message);
+    const holding = send(one, `${url}/slow`, post());
     await expect.poll(() => seen.length).toBe(1);
-    const queued = new AbortController();
-    const waiting = send(one, `${url}/second`, post(queued.signal));
-    queued.abort(new Error('gave up in the queue'));
-    await expect(waiting).rejects.toThrow('gave up in the queue');
-    first.abort(new Error('done'));
-    expect(await holding).toBe('done');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen).toEqual(['/first']);
+    const started = Date.now();
+    await expect(send(one, `${url}/queued`, post(50))).rejects.toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(250);
+    expect((await holding).body).toBe('late');
+    expect((await send(one, `${url}/next`, post())).body).toBe('ok');
+    expect(seen).toEqual(['/slow', '/next']);
+    expect(connections.count).toBe(1);
   });
 
-  it('ends at once with an already aborted signal, sending nothing', async () => {
+  it('sends nothing when no time is left', async () => {
     const { url, seen } = await server((_req, res) => res.end('x'));
-    const controller = new AbortController();
-    controller.abort(new Error('never mind'));
-    await expect(send(agent(), url, post(controller.signal))).rejects.toThrow('never mind');
+    await expect(send(agent(), url, post(0))).rejects.toBeInstanceOf(TimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen).toEqual([]);
   });
 
