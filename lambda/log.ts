@@ -109,7 +109,7 @@ function isoNow(): string {
  * serialized on V8's fast path.
  */
 function serialized(value: object): string {
-  return JSON.stringify(needsMasking(value, 0) ? masked(value, 0) : value);
+  return JSON.stringify(needsMasking(value, 0) ? maskedField('', value, 0) : value);
 }
 
 /** An object's members as JSON, without the braces ('' for none). */
@@ -148,7 +148,10 @@ function masked(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((item, i) => maskedField(String(i), item, depth + 1));
   // No prototype: a field named "__proto__" (JSON.parse makes them) stays a field.
   const copy = Object.create(null) as Record<string, unknown>;
-  for (const [name, item] of Object.entries(value)) copy[name] = maskedField(name, item, depth + 1);
+  for (const [name, item] of Object.entries(value)) {
+    // JSON leaves functions out; one named toJSON left in the copy would be called on the unmasked values.
+    if (typeof item !== 'function') copy[name] = maskedField(name, item, depth + 1);
+  }
   return copy;
 }
 
