@@ -101,8 +101,10 @@ describe('compiled schemas', () => {
     const valid = { source: 'hr', type: 'employee.hired', user: { email: 'ada@example.com', department: 'Finance' } };
     const invalid = { source: 'hr', type: 'user.created', user: { email: 'not an address' } };
     const before = [parse(valid), parse(invalid)];
-    for (let i = 2; i < COMPILE_AFTER - 1; i++) parse(valid);
+    for (let parsed = 2; parsed < COMPILE_AFTER - 1; parsed++) parse(valid);
     expect(compiled).toBe(0);
+    parse(valid); // the 100th
+    expect(compiled).toBe(1);
     for (let i = 0; i < 5; i++) parse(valid);
     expect(compiled).toBe(1);
     expect([parse(valid), parse(invalid)]).toStrictEqual(before);
