@@ -10,9 +10,10 @@ import undiciSymbols from 'undici/lib/core/symbols.js';
 
 export type { Dispatcher };
 export const Agent = UndiciAgent;
+export type Agent = UndiciAgent;
+
 // A CommonJS module whose names Node cannot list for an ES import: taken from its default export.
 const { kQueuedAbort } = undiciSymbols;
-export type Agent = UndiciAgent;
 
 /** An answer, read whole. */
 export interface Answer {
