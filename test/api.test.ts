@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
-import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, PROJECT_A, PROJECT_B, restEvent, startWorld, type World } from './harness';
+import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, PROJECT_A, PROJECT_B, restEvent, useWorld, type World } from './harness';
 
 let world: World;
 let handler: OnboarderHandler;
-beforeAll(async () => {
-  world = await startWorld();
-  handler = world.handler();
-});
-afterAll(() => world.close());
-beforeEach(() => world.atlas.reset());
+useWorld(
+  (started) => {
+    world = started;
+    handler = world.handler();
+  },
+  { reset: 'atlas' },
+);
 
 describe.each([
   ['REST API (payload 1.0)', restEvent],

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AtlasClient } from '../lambda/atlas/client';
 import { fixedCredentials } from '../lambda/credentials';
 import { Deadline } from '../lambda/deadline';
 import { Logger } from '../lambda/log';
-import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, sqsEvent, useWorld, type World } from './harness';
 
 let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.close());
-beforeEach(() => {
-  world.atlas.reset();
-  world.aws.reset();
-});
+useWorld((started) => (world = started));
 
 /** One Finance hire: one project (B), one invitation. */
 const financeHire = (email?: string) => restEvent({ path: '/events', body: hireEvent({ department: 'Finance', ...(email && { email }) }) });

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { batch, call, DIRECT_PROJECT, hireEvent, restEvent, sqsEvent, startWorld, type World } from './harness';
+import { describe, expect, it } from 'vitest';
+import { batch, call, DIRECT_PROJECT, hireEvent, restEvent, sqsEvent, useWorld, type World } from './harness';
 
 let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.close());
-beforeEach(() => {
-  world.atlas.reset();
-  world.aws.reset();
-});
+useWorld((started) => (world = started));
 
 const inviteCalls = () => world.atlas.count('invites') + world.atlas.count('users');
 

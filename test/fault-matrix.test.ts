@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import type { RecordedRequest } from '../sandbox';
-import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, startWorld, linesWithSecrets, type World } from './harness';
+import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, linesWithSecrets, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 /**
  * The fault matrix (contract sections 4, 6 and 7): every way Atlas can fail, through the API and through SQS, against
@@ -108,14 +108,11 @@ let world: World;
 /** A loopback port with nothing listening. */
 let refusedPort: number;
 
+useWorld((started) => (world = started));
 beforeAll(async () => {
-  world = await startWorld();
   refusedPort = await closedPort();
 });
-afterAll(() => world.close());
 beforeEach(() => {
-  world.atlas.reset();
-  world.aws.reset();
   // Every scenario is a fresh container with a token of its own; without this the sandbox's 100-live-token limit
   // (which reset() keeps) would be reached part-way through the suite.
   world.atlas.revokeTokens();

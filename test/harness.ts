@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/app';
 import { localContext } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
@@ -90,6 +91,27 @@ export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promis
       await aws.close();
     },
   };
+}
+
+/**
+ * One world for a test file: started before its tests and handed to `started`, reset before each test (the Atlas
+ * sandbox, and the AWS endpoints unless `reset` is `'atlas'`), closed after the last.
+ *
+ * @example
+ * let world: World;
+ * useWorld((started) => (world = started));
+ */
+export function useWorld(started: (world: World) => void, options: { reset?: 'all' | 'atlas' } = {}): void {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await startWorld();
+    started(world);
+  });
+  afterAll(() => world?.close());
+  beforeEach(() => {
+    world!.atlas.reset();
+    if (options.reset !== 'atlas') world!.aws.reset();
+  });
 }
 
 /**

@@ -1,17 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, restEvent, SECRET_ID, startWorld, type World } from './harness';
+import { describe, expect, it } from 'vitest';
+import { call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, restEvent, SECRET_ID, useWorld, type World } from './harness';
 
 let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.close());
-beforeEach(() => {
-  world.atlas.reset();
-  world.aws.reset();
-});
+useWorld((started) => (world = started));
 
 const financeHire = () => restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) });
 

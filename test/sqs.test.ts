@@ -1,19 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
-import { batch, DIRECT_PROJECT, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, SOURCE_QUEUE_URL, sqsEvent, startWorld, type World } from './harness';
+import { batch, DIRECT_PROJECT, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 let world: World;
 let handler: OnboarderHandler;
-beforeAll(async () => {
-  world = await startWorld();
+useWorld((started) => {
+  world = started;
   handler = world.handler();
-});
-afterAll(() => world.close());
-beforeEach(() => {
-  world.atlas.reset();
-  world.aws.reset();
 });
 
 const attributesOf = (i: number) => {
