@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import type { OnboarderHandler } from '../lambda/app';
+import { sqsRecords } from '../local/events';
 import { runQueue } from './load';
 
 /**
@@ -35,19 +36,7 @@ async function container(): Promise<OnboarderHandler> {
 let people = 0;
 const body = () => JSON.stringify({ source: 'sso', type: 'group.member.added', group: 'atlas-analytics-readers', user: { email: `bench-${++people}@example.com` } });
 function batchOf(size: number) {
-  return {
-    Records: Array.from({ length: size }, (_, i) => ({
-      messageId: `m-${people}-${i}`,
-      receiptHandle: `r-${people}-${i}`,
-      body: body(),
-      attributes: {},
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:onboarding',
-      awsRegion: 'us-east-1',
-    })),
-  };
+  return { Records: sqsRecords(Array.from({ length: size }, body)) };
 }
 const context = () => ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 20_000 });
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
