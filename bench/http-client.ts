@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent as FullAgent, request } from 'undici';
 import { Agent, send } from '../lambda/atlas/undici';
+import { median } from './common';
 
 /**
  * `npx tsx bench/http-client.ts [rounds]`: CPU per Atlas request in this process, undici's `request` against the
@@ -47,7 +48,6 @@ for (let round = 0; round < ROUNDS; round++) {
   sandbox.send({ cmd: 'reset' });
   await once(sandbox, 'message');
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 for (const [name, values] of Object.entries(results)) console.log(`${name.padEnd(20)} ${median(values).toFixed(0)} µs of CPU per request (median of ${ROUNDS} rounds)`);
 await Promise.all([full.close(), ours.close()]);
 sandbox.disconnect();

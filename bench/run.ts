@@ -1,11 +1,10 @@
-import { execFile, execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptions, FUNCTION_ENTRY, PROJECT_ROOT } from '../infra/bundling';
-import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
+import { CLIENT_ID, CLIENT_SECRET, coldStart, startBenchWorld, type ColdStart } from './common';
 
 /**
  * `npm run bench`: what each invitation costs, measured on this machine. Builds the function exactly as `cdk synth`
@@ -16,7 +15,6 @@ import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
 
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 21);
 const out = resolve(PROJECT_ROOT, 'bench/.out');
-const run = promisify(execFile);
 
 // --- bundles -------------------------------------------------------------------------------------------------------
 const shippedDir = resolve(out, 'shipped');
@@ -82,43 +80,16 @@ const bundle = {
 };
 
 // --- the world the function talks to ---------------------------------------------------------------------------------
-const CLIENT_ID = 'bench-client-id';
-const CLIENT_SECRET = 'bench-client-secret-value';
-const atlas = await startAtlasSandbox({ clients: { [CLIENT_ID]: CLIENT_SECRET }, maxLiveTokens: 10_000 });
-const aws = await startAwsEndpoints({ secrets: { 'atlas/bench': JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) } });
-const functionEnv = {
-  ...process.env,
-  ATLAS_BASE_URL: atlas.url,
-  ATLAS_SECRET_ID: 'atlas/bench',
-  ROLE_MAPPING_FILE: resolve(PROJECT_ROOT, 'examples/rules.json'),
-  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding-dlq',
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-  AWS_ENDPOINT_URL_SQS: aws.url,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-  AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
-  AWS_LAMBDA_FUNCTION_NAME: 'atlas-onboarder-bench',
-  // As deployed (infra/atlas-onboarder.ts): no NODE_OPTIONS.
-  LOG_LEVEL: 'info',
-};
+const world = await startBenchWorld();
+const { atlas, aws, env: functionEnv } = world;
 
 // --- cold starts: fresh processes, the two bundles interleaved -----------------------------------------------------
-type Cold = { importMs: number; firstInvocationMs: number; totalMs: number; ok: boolean };
-async function coldStart(file: string, n: number): Promise<Cold> {
-  const { stdout } = await run(process.execPath, [resolve(PROJECT_ROOT, 'bench/cold-start.mjs'), file, `cold-${n}@example.com`], {
-    env: functionEnv,
-    timeout: 30_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Cold;
-  if (!result.ok) throw new Error(`cold start ${n} of ${file} failed`);
-  return result;
-}
-const cold: Record<'shipped' | 'naive' | 'before', Cold[]> = { shipped: [], naive: [], before: [] };
+const coldRun = (file: string, n: number) => coldStart(file, `cold-${n}@example.com`, functionEnv);
+const cold: Record<'shipped' | 'naive' | 'before', ColdStart[]> = { shipped: [], naive: [], before: [] };
 for (let i = 0; i < COLD_STARTS; i++) {
-  cold.shipped.push(await coldStart(shippedFile, 3 * i));
-  cold.naive.push(await coldStart(naiveFile, 3 * i + 1));
-  if (baselineFile) cold.before.push(await coldStart(baselineFile, 3 * i + 2));
+  cold.shipped.push(await coldRun(shippedFile, 3 * i));
+  cold.naive.push(await coldRun(naiveFile, 3 * i + 1));
+  if (baselineFile) cold.before.push(await coldRun(baselineFile, 3 * i + 2));
 }
 function spread(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -182,8 +153,7 @@ const warm = await new Promise<Warm>((resolvePromise, reject) => {
   });
   child.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`bench/warm.ts exited ${code}`))));
 });
-await atlas.close();
-await aws.close();
+await world.close();
 
 // --- report -------------------------------------------------------------------------------------------------------
 const ratios = {

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { OnboarderHandler } from '../lambda/app';
 import { sqsRecords } from '../local/events';
+import { median } from './common';
 import { runQueue } from './load';
 
 /**
@@ -39,7 +40,6 @@ function batchOf(size: number) {
   return { Records: sqsRecords(Array.from({ length: size }, body)) };
 }
 const context = () => ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 20_000 });
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function handlerRate(handler: OnboarderHandler, invitations: number): Promise<number> {
   const started = performance.now();

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../infra/bundling';
+import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AwsEndpoints } from '../sandbox';
+
+/** What the benchmarks share: the world a bundle runs against, one cold start, and a median. */
+
+export const CLIENT_ID = 'bench-client-id';
+export const CLIENT_SECRET = 'bench-client-secret-value';
+
+export interface BenchWorld {
+  atlas: AtlasSandbox;
+  aws: AwsEndpoints;
+  /** The function's environment, as deployed (no NODE_OPTIONS) but pointed at the sandbox and the AWS endpoints. */
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+/**
+ * The Atlas sandbox and the AWS endpoints on loopback, with the service account's secret stored.
+ *
+ * @example
+ * const world = await startBenchWorld();
+ * const cold = await coldStart(bundleFile, 'ada@example.com', world.env);
+ */
+export async function startBenchWorld(): Promise<BenchWorld> {
+  const atlas = await startAtlasSandbox({ clients: { [CLIENT_ID]: CLIENT_SECRET }, maxLiveTokens: 10_000 });
+  const aws = await startAwsEndpoints({ secrets: { 'atlas/bench': JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) } });
+  const env = {
+    ...process.env,
+    ATLAS_BASE_URL: atlas.url,
+    ATLAS_SECRET_ID: 'atlas/bench',
+    ROLE_MAPPING_FILE: resolve(PROJECT_ROOT, 'examples/rules.json'),
+    DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding-dlq',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    AWS_ENDPOINT_URL_SQS: aws.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+    AWS_LAMBDA_FUNCTION_NAME: 'atlas-onboarder-bench',
+    LOG_LEVEL: 'info',
+  };
+  return {
+    atlas,
+    aws,
+    env,
+    close: async () => {
+      await atlas.close();
+      await aws.close();
+    },
+  };
+}
+
+export interface ColdStart {
+  importMs: number;
+  firstInvocationMs: number;
+  totalMs: number;
+}
+
+const run = promisify(execFile);
+
+/** One cold start of `bundleFile` in a fresh process (bench/cold-start.mjs): import and one SQS record for `email`. */
+export async function coldStart(bundleFile: string, email: string, env: NodeJS.ProcessEnv): Promise<ColdStart> {
+  const { stdout } = await run(process.execPath, [resolve(PROJECT_ROOT, 'bench/cold-start.mjs'), bundleFile, email], {
+    env,
+    timeout: 30_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as ColdStart & { ok: boolean };
+  if (!result.ok) throw new Error(`the cold start of ${bundleFile} for ${email} did not invite`);
+  return result;
+}
+
+export const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
