@@ -11,6 +11,9 @@ useWorld((started) => {
   handler = world.handler();
 });
 
+/** The log lines with `message` about one SQS message. */
+const linesOf = (message: string, messageId: string) =>
+  world.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === message && line.messageId === messageId);
 const attributesOf = (i: number) => {
   const m = world.aws.sentMessages[i]!;
   return { queueUrl: m.queueUrl, errorCode: m.attributes.errorCode?.StringValue, errorMessage: m.attributes.errorMessage?.StringValue };
@@ -71,10 +74,14 @@ describe('SQS batches', () => {
     expect(world.atlas.requests).toHaveLength(0);
   });
 
-  it('dead-letter a direct invite the rule file does not allow', async () => {
-    await batch(handler, sqsEvent([{ groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_OWNER'] }]));
+  it('dead-letter a direct invite the rule file does not allow, saying so in a line with the event and message ids', async () => {
+    const event = sqsEvent([{ id: 'direct-7', groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_OWNER'] }]);
+    await batch(handler, event);
     expect(attributesOf(0).errorCode).toBe('direct_invite_not_allowed');
     expect(world.atlas.requests).toHaveLength(0);
+    expect(linesOf('message dead-lettered', event.Records[0]!.messageId)).toEqual([
+      expect.objectContaining({ eventId: 'direct-7', outcome: 'dead_lettered', errorCode: 'direct_invite_not_allowed' }),
+    ]);
   });
 
   it('leave a message for redelivery when its dead-letter send fails', async () => {
@@ -148,6 +155,10 @@ describe('SQS batches', () => {
     expect(world.atlas.count('invites')).toBe(1);
     expect(world.aws.visibilityChanges).toEqual([
       expect.objectContaining({ queueUrl: SOURCE_QUEUE_URL, receiptHandle: event.Records[0]!.receiptHandle, visibilityTimeout: 120 }),
+    ]);
+    const eventId = (JSON.parse(event.Records[0]!.body) as { id: string }).id;
+    expect(linesOf('message delayed as Atlas asked', event.Records[0]!.messageId)).toEqual([
+      expect.objectContaining({ eventId, outcome: 'redeliver', visibilityTimeoutSeconds: 120 }),
     ]);
   });
 

@@ -81,7 +81,9 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLett
   if (!parsed.ok) return deadLetter(record, parsed.error, describeIssues(parsed.issues), options);
 
   const outcome = await options.run(parsed.value, { fallbackId: record.messageId, log });
-  if (outcome.kind === 'refused') return deadLetter(record, outcome.code, outcome.message, options);
+  // The message's own decision lines carry its event id beside the message id (contract section 8).
+  const eventLog = log.child({ eventId: outcome.eventId });
+  if (outcome.kind === 'refused') return deadLetter(record, outcome.code, outcome.message, { ...options, log: eventLog });
 
   const verdict = verdictOf(outcome.decisions);
   if (verdict.kind === 'retry') {
@@ -90,18 +92,18 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLett
       const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
       try {
         await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds, queueTimeout(options.queueDeadline));
-        log.info('message delayed as Atlas asked', { outcome: 'redeliver', visibilityTimeoutSeconds: seconds });
+        eventLog.info('message delayed as Atlas asked', { outcome: 'redeliver', visibilityTimeoutSeconds: seconds });
       } catch (err) {
-        log.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
+        eventLog.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
       }
     }
-    log.info('message left for redelivery', { eventId: outcome.eventId, outcome: 'redeliver' });
+    eventLog.info('message left for redelivery', { outcome: 'redeliver' });
     return 'redeliver';
   }
   if (verdict.kind === 'reject') {
     const first = verdict.failures[0]!.error!;
     // The projects' own lines carry the details (without the address Atlas may quote); this one says where it went.
-    return deadLetter(record, first.code, describeFailures(verdict.failures), { ...options, log: log.child({ eventId: outcome.eventId }) }, false);
+    return deadLetter(record, first.code, describeFailures(verdict.failures), { ...options, log: eventLog }, false);
   }
   return 'done';
 }
