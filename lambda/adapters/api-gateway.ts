@@ -129,7 +129,6 @@ function bodyText(event: ApiGatewayEvent): string | undefined | null {
   }
 }
 
-
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return {
     statusCode,

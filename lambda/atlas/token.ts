@@ -1,10 +1,10 @@
-import type { Dispatcher } from './undici';
 import type { CredentialsSource } from '../credentials';
 import { Deadline } from '../deadline';
 import type { Logger } from '../log';
 import { classifyTokenAnswer } from './classify';
 import { AtlasError } from './errors';
 import { postToAtlas } from './http';
+import type { Dispatcher } from './undici';
 
 /** Refresh this long before Atlas says a token expires (its Go SDK uses 10 s; clocks and slow calls need more). */
 const EXPIRY_MARGIN_MS = 60_000;

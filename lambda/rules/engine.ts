@@ -1,5 +1,5 @@
 import type { DirectInvite, OnboardingEvent } from '../events';
-import { PROJECT_ROLES, type ConditionKey, type ProjectRole, type Rule, type RuleCondition, type RuleFile } from './schema';
+import { normalise, PROJECT_ROLES, type ConditionKey, type ProjectRole, type Rule, type RuleCondition, type RuleFile } from './schema';
 
 /**
  * The rule engine (contract section 5): pure, no I/O, no clock.
@@ -12,7 +12,6 @@ export interface ProjectGrant {
   rules: string[];
 }
 
-const normalise = (value: string) => value.trim().toLowerCase();
 
 /** The event's values that a `when` key compares against (any may equal the rule's value). */
 function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {

@@ -56,9 +56,11 @@ function matcher<T extends z.ZodMiniType<string>>(item: T) {
   );
 }
 const text = z.string().check(z.trim(), z.minLength(1, { error: 'must not be empty' }));
-/** Rule values compare ignoring case and surrounding space (contract section 5): so do the known ones. */
+/** Rule values compare ignoring case and surrounding space (contract section 5): the form both sides are compared in. */
+export const normalise = (value: string) => value.trim().toLowerCase();
+/** The known values (sources, types) are checked in that form too. */
 function caseless<T extends z.ZodMiniType<string>>(known: T) {
-  return preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), known);
+  return preprocess((value) => (typeof value === 'string' ? normalise(value) : value), known);
 }
 
 export const ruleCondition = z.partial(
