@@ -1,5 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 
 /**
  * Listens on 127.0.0.1 only (everything local in this project stays on loopback) and answers the port bound, so that

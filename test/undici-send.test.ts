@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, send, TimeoutError } from '../lambda/atlas/undici';
+import { createAtlasAgent } from '../lambda/atlas/client';
+import { Agent, send, TimeoutError, type Dispatcher } from '../lambda/atlas/undici';
 import { listenOnLoopback, readBody } from '../sandbox/loopback';
 
 // lambda/atlas/undici.ts sends through undici's dispatch with a handler of its own: what it reads, how it ends when
@@ -104,5 +107,34 @@ describe('send', () => {
     const { url } = await server(() => undefined);
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); // the server is closed: its port refuses
     await expect(send(agent(), url, post())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe('the Atlas agent', () => {
+  /** The application protocols a client offers in its TLS hello, seen by a TLS server on loopback. */
+  async function offeredProtocols(dispatcher: Dispatcher): Promise<string[]> {
+    let offered: string[] = [];
+    const tls = createTlsServer({
+      key: readFileSync('test/fixtures/loopback-tls.key'),
+      cert: readFileSync('test/fixtures/loopback-tls.crt'),
+      ALPNCallback: ({ protocols }) => {
+        offered = protocols;
+        return protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+      },
+    });
+    tls.on('tlsClientError', () => undefined);
+    const port = await listenOnLoopback(tls, 0);
+    cleanups.push(() => new Promise<void>((resolve) => tls.close(() => resolve())));
+    // The certificate is our own, not one the client trusts: the handshake fails after the hello was read.
+    await expect(send(dispatcher, `https://127.0.0.1:${port}/`, post())).rejects.toThrow();
+    return offered;
+  }
+
+  it('offers HTTP/1.1 alone: undici 8 offers HTTP/2 too, and the function is tested over HTTP/1.1 only', async () => {
+    const atlas = createAtlasAgent();
+    cleanups.push(() => atlas.destroy());
+    expect(await offeredProtocols(atlas)).toEqual(['http/1.1']);
+    // What undici does by default, which the agent turns off.
+    expect(await offeredProtocols(agent())).toContain('h2');
   });
 });

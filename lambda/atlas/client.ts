@@ -53,10 +53,12 @@ export interface AtlasClientOptions {
 
 /**
  * One keep-alive connection pool per container. Connections idle longer than Atlas's own keep-alive would be
- * closed under us; undici honours the server's `Keep-Alive` hint up to `keepAliveMaxTimeout`.
+ * closed under us; undici honours the server's `Keep-Alive` hint up to `keepAliveMaxTimeout`. HTTP/1.1 only: undici 8
+ * offers HTTP/2 in its TLS hello by default, and everything here (the timeout of a request still waiting for a
+ * connection, `connections`, the tests and the benchmarks) is HTTP/1.1.
  */
 export function createAtlasAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32, connect: { timeout: 5_000 } });
+  return new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32, allowH2: false, connect: { timeout: 5_000 } });
 }
 
 export class AtlasClient implements Inviter {
