@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptions, functionBundle, PROJECT_ROOT } from '../infra/bundling';
@@ -15,6 +15,7 @@ const without = (...names: string[]) => Object.fromEntries(Object.entries(functi
 /** Each variant: esbuild options over the shipped ones, and NODE_OPTIONS for the runtime. */
 const variants: Record<string, { build: Partial<BuildOptions>; nodeOptions?: string }> = {
   shipped: { build: {} },
+  'one file (no code splitting)': { build: { splitting: false } },
   'with --enable-source-maps': { build: {}, nodeOptions: '--enable-source-maps' },
   'not minified': { build: { minify: false } },
   'cjs-first (main,module)': { build: { mainFields: ['main', 'module'] } },
@@ -25,6 +26,7 @@ const variants: Record<string, { build: Partial<BuildOptions>; nodeOptions?: str
 const files: Record<string, string> = {};
 for (const [name, { build: overrides }] of Object.entries(variants)) {
   const dir = resolve(PROJECT_ROOT, `bench/.out/variant-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await build({ ...esbuildOptions(dir), ...overrides });
   files[name] = resolve(dir, BUNDLE_FILE);

@@ -1,16 +1,15 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AtlasCredentials } from './atlas-credentials';
-import { FUNCTION_ENTRY, PROJECT_ROOT, nodejsBundlingOptions } from './bundling';
+import { BUNDLE_FILE, PROJECT_ROOT, bundleFunction } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
-import { loadRoleMapping, roleMappingBundlingCommands, roleMappingEnvironment, type RoleMapping } from './role-mapping';
+import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
 
 export type { ApiClient } from './onboarding-api';
 
@@ -125,7 +124,7 @@ export interface AtlasOnboarderProps {
  * onboarder.queue.grantSendMessages(hrEventsRole); // let another system enqueue events
  */
 export class AtlasOnboarder extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   /** Onboarding events, as SQS messages (raw, or wrapped by SNS or EventBridge). */
   readonly queue: sqs.Queue;
   /** Messages that can never succeed: sent by the function with errorCode/errorMessage, or redriven after 5 receives. */
@@ -178,12 +177,26 @@ export class AtlasOnboarder extends Construct {
     );
 
     const roleMapping = this.roleMapping;
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       description: 'atlas-onboarder: onboarding events to MongoDB Atlas project invitations',
-      entry: FUNCTION_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      // Bundled here by esbuild (infra/bundling.ts), not by NodejsFunction, which cannot split the code into chunks.
+      // The asset's hash is that of the bundle, as NodejsFunction's is: a change of source that leaves the bundle
+      // the same deploys nothing.
+      code: lambda.Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: local bundling always succeeds or throws, so CDK never falls back to Docker.
+          image: DockerImage.fromRegistry('dummy'),
+          local: {
+            tryBundle: (outputDir) => {
+              bundleFunction(outputDir);
+              copyRoleMappingInto(roleMapping, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
       runtime: lambda.Runtime.NODEJS_24_X,
       // Graviton: about 20% cheaper per GB-second, and the bundle is pure JavaScript, so nothing ties it to x86.
       architecture: lambda.Architecture.ARM_64,
@@ -202,14 +215,6 @@ export class AtlasOnboarder extends Construct {
         ...(props.batchConcurrency === undefined ? {} : { BATCH_CONCURRENCY: String(props.batchConcurrency) }),
         ...roleMappingEnvironment(roleMapping),
         // No NODE_OPTIONS=--enable-source-maps: it costs every cold start the source map's load (infra/bundling.ts).
-      },
-      bundling: {
-        ...nodejsBundlingOptions(),
-        commandHooks: {
-          beforeInstall: () => [],
-          beforeBundling: () => [],
-          afterBundling: (_inputDir, outputDir) => roleMappingBundlingCommands(roleMapping, outputDir),
-        },
       },
     });
     Validations.of(role).acknowledge({

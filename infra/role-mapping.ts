@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RuleFileError, parseRuleFile } from '../lambda/rules/schema';
 
@@ -48,12 +48,7 @@ export function roleMappingEnvironment(mapping: RoleMapping): Record<string, str
   return mapping.delivery === 'inline' ? { ROLE_MAPPING: mapping.json } : { ROLE_MAPPING_FILE: BUNDLED_ROLE_MAPPING_FILE };
 }
 
-/**
- * Shell commands, run after esbuild, that put a bundled rule file into the asset. Node does the copy so the command
- * is the same on Linux, macOS and Windows shells.
- */
-export function roleMappingBundlingCommands(mapping: RoleMapping, outputDir: string): string[] {
-  if (mapping.delivery === 'inline') return [];
-  const target = resolve(outputDir, BUNDLED_ROLE_MAPPING_FILE);
-  return [`node -e "require('node:fs').copyFileSync(process.argv[1], process.argv[2])" ${JSON.stringify(mapping.sourcePath)} ${JSON.stringify(target)}`];
+/** Puts a bundled rule file into the asset's directory, beside the code; an inline one needs nothing there. */
+export function copyRoleMappingInto(mapping: RoleMapping, outputDir: string): void {
+  if (mapping.delivery === 'bundled') copyFileSync(mapping.sourcePath, resolve(outputDir, BUNDLED_ROLE_MAPPING_FILE));
 }
