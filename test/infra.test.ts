@@ -260,11 +260,14 @@ describe('the function', () => {
     const sources = [...files.keys()].flatMap(sourcesOf);
     const code = [...files.values()].join('\n');
     const from = (fragment: string) => sources.filter((source) => source.includes(fragment));
-    // undici's agent alone (lambda/atlas/undici.ts), not its package entry with fetch, WebSocket and the mocks.
+    // undici's agent alone (lambda/atlas/undici.ts), not its package entry with fetch, WebSocket and the mocks, and
+    // without the experimental Milo parser (the esbuildDetection define).
     expect(from('node_modules/undici/lib/dispatcher/agent.js')).toHaveLength(1);
     expect(from('node_modules/undici/index.js')).toEqual([]);
     expect(from('node_modules/undici/lib/web/fetch/index.js')).toEqual([]);
     expect(from('node_modules/undici/lib/mock/')).toEqual([]);
+    expect(from('node_modules/undici/lib/milo/')).toEqual([]);
+    expect(from('node_modules/undici/lib/dispatcher/parser-h1.js')).toEqual([]);
     // zod/mini with the English messages alone (lambda/zod-messages.ts), not classic zod and its 64 locales.
     expect(from('node_modules/zod/v4/mini/').length).toBeGreaterThan(0);
     expect(from('node_modules/zod/v4/classic/')).toEqual([]);
