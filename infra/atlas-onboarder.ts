@@ -20,11 +20,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
  *
  * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
- * bundle (AWS SDK, undici's agent, zod/mini; 0.8 MB minified) and its first invocation took 150–180 ms on one full
- * core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to memory, one vCPU at
- * 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and 2–2.5 s at 128 MB, paid by an API caller
- * waiting on a synchronous answer. Warm invocations are dominated by Atlas latency, and at onboarding volumes the
- * difference in cost is cents a month.
+ * bundle (AWS SDK, undici's agent, zod/mini; 0.56 MB minified on the cold path) and its first invocation took about
+ * 150 ms on one full core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to
+ * memory, one vCPU at 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and
+ * 2–2.5 s at 128 MB, paid by an API caller waiting on a synchronous answer. Warm invocations are dominated by Atlas
+ * latency, and at onboarding volumes the difference in cost is cents a month.
  *
  * Timeout: 20 s, under API Gateway's 29 s integration timeout with room for a cold start, so an API caller always
  * gets the function's own answer (a 503 with Retry-After) rather than the gateway's 504 while the function keeps
