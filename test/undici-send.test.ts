@@ -96,6 +96,16 @@ describe('send', () => {
     expect(connections.count).toBe(1);
   });
 
+  it('answers once its connection is back in the pool: the next request, made at once, reuses it', async () => {
+    // undici frees a kept-alive connection a turn of the event loop after the answer; the Atlas agent may open 32.
+    const { url, seen, connections } = await server((_req, res) => res.end('ok'));
+    const atlas = createAtlasAgent();
+    cleanups.push(() => atlas.destroy());
+    for (const path of ['/token', '/invite', '/retry']) expect((await send(atlas, `${url}${path}`, post())).body).toBe('ok');
+    expect(seen).toEqual(['/token', '/invite', '/retry']);
+    expect(connections.count).toBe(1);
+  });
+
   it('sends nothing when no time is left', async () => {
     const { url, seen } = await server((_req, res) => res.end('x'));
     await expect(send(agent(), url, post(0))).rejects.toBeInstanceOf(TimeoutError);

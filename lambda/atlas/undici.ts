@@ -98,7 +98,13 @@ export function send(dispatcher: Dispatcher, url: string, options: SendOptions):
             chunks.push(chunk);
           },
           onResponseEnd() {
-            settle(() => resolve({ ...answer!, body: utf8(chunks) }));
+            // undici hands a kept-alive connection back to its pool one turn of the event loop after the answer ends
+            // (client-h1: setImmediate(resume)), so a request made at once by the caller would open a new one: on a
+            // cold start, a second TLS handshake for the invitation right after the token. Answer after that turn.
+            settle(() => {
+              const whole = { ...answer!, body: utf8(chunks) };
+              queueMicrotask(() => setImmediate(resolve, whole));
+            });
           },
           onResponseError(_controller, error) {
             settle(() => reject(error));
