@@ -40,11 +40,17 @@ export class InviteLedger {
     return { outcome, duplicate: false };
   }
 
-  /** Oldest first: a Map iterates in insertion order. */
+  /**
+   * Past `maxEntries`, the oldest tenth is forgotten in one pass (a Map iterates in insertion order). One entry at a
+   * time, each call would walk again the deleted slots V8 keeps at the front of the Map until it rehashes: once full,
+   * `once` cost 9-10 us instead of 4-5 (bench/ledger.ts), and a container is full after 10,000 invitations.
+   */
   private evict(): void {
+    if (this.entries.size <= this.maxEntries) return;
+    let excess = this.entries.size - Math.max(1, Math.floor(this.maxEntries * 0.9));
     for (const key of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(key);
+      if (--excess <= 0) break;
     }
   }
 }
