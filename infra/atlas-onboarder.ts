@@ -1,4 +1,4 @@
-import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -20,7 +20,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
  *
  * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
- * bundle (AWS SDK, undici's agent, zod/mini; 0.56 MB minified on the cold path) and its first invocation took about
+ * bundle (AWS SDK, undici's agent, zod/mini; 557 KiB minified on the cold path) and its first invocation took about
  * 150 ms on one full core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to
  * memory, one vCPU at 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and
  * 2–2.5 s at 128 MB, paid by an API caller waiting on a synchronous answer. Warm invocations are dominated by Atlas
@@ -187,13 +187,7 @@ export class AtlasOnboarder extends Construct {
         bundling: {
           // Never pulled: local bundling always succeeds or throws, so CDK never falls back to Docker.
           image: DockerImage.fromRegistry('dummy'),
-          local: {
-            tryBundle: (outputDir) => {
-              bundleFunction(outputDir);
-              copyRoleMappingInto(roleMapping, outputDir);
-              return true;
-            },
-          },
+          local: new FunctionBundling(roleMapping),
         },
       }),
       handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
@@ -259,5 +253,25 @@ export class AtlasOnboarder extends Construct {
       apiServerErrors: this.api.restApi.deploymentStage.metricServerError(),
       email: props.alarmEmail,
     });
+  }
+}
+
+/**
+ * The function's asset, bundled locally: the code (infra/bundling.ts) and a bundled rule file beside it. Within an
+ * app CDK reuses a staged asset whose bundling options serialize the same, and functions do not serialize: the rule
+ * file's digest does, so each onboarder gets the asset of its own rule file.
+ */
+class FunctionBundling implements ILocalBundling {
+  /** What of the rule file the asset holds: its SHA-256 when bundled beside the code, `inline` when it holds none. */
+  readonly ruleFile: string;
+
+  constructor(private readonly roleMapping: RoleMapping) {
+    this.ruleFile = roleMapping.delivery === 'bundled' ? roleMapping.sha256 : 'inline';
+  }
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunction(outputDir);
+    copyRoleMappingInto(this.roleMapping, outputDir);
+    return true;
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RuleFileError, parseRuleFile } from '../lambda/rules/schema';
@@ -18,7 +19,7 @@ export const BUNDLED_ROLE_MAPPING_FILE = 'role-mapping.json';
 
 export type RoleMapping =
   | { readonly delivery: 'inline'; readonly json: string; readonly ruleCount: number }
-  | { readonly delivery: 'bundled'; readonly sourcePath: string; readonly ruleCount: number };
+  | { readonly delivery: 'bundled'; readonly sourcePath: string; readonly ruleCount: number; readonly sha256: string };
 
 /**
  * Reads and validates a rule file; a bad rule (or a missing file) throws `RuleFileError`, whose message names the
@@ -40,7 +41,7 @@ export function loadRoleMapping(path: string): RoleMapping {
   const json = JSON.stringify(JSON.parse(text));
   return Buffer.byteLength(json, 'utf8') <= INLINE_ROLE_MAPPING_MAX_BYTES
     ? { delivery: 'inline', json, ruleCount }
-    : { delivery: 'bundled', sourcePath, ruleCount };
+    : { delivery: 'bundled', sourcePath, ruleCount, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 /** The function's environment variable that carries the rule file. */
@@ -48,7 +49,12 @@ export function roleMappingEnvironment(mapping: RoleMapping): Record<string, str
   return mapping.delivery === 'inline' ? { ROLE_MAPPING: mapping.json } : { ROLE_MAPPING_FILE: BUNDLED_ROLE_MAPPING_FILE };
 }
 
-/** Puts a bundled rule file into the asset's directory, beside the code; an inline one needs nothing there. */
+/**
+ * Puts a bundled rule file into the asset's directory, beside the code; an inline one needs nothing there.
+ *
+ * @example
+ * copyRoleMappingInto(loadRoleMapping('config/large-rules.json'), outputDir); // outputDir/role-mapping.json
+ */
 export function copyRoleMappingInto(mapping: RoleMapping, outputDir: string): void {
   if (mapping.delivery === 'bundled') copyFileSync(mapping.sourcePath, resolve(outputDir, BUNDLED_ROLE_MAPPING_FILE));
 }

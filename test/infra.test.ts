@@ -3,14 +3,14 @@ import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
-import { ATLAS_ONBOARDER_DEFAULTS } from '../infra/atlas-onboarder';
+import { ATLAS_ONBOARDER_DEFAULTS, AtlasOnboarder } from '../infra/atlas-onboarder';
 import { BUNDLE_FILE, bundleFiles, esbuildOptions, functionBundle } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
@@ -249,6 +249,7 @@ describe('the function', () => {
   it('loads the SQS client only when first used: it is in a chunk that no cold start reads (infra/bundling.ts)', () => {
     const { files, coldPath, sources } = assetCode(defaults);
     const from = (fragment: string, inFiles: Iterable<string>) => [...inFiles].filter((file) => sources(file).some((source) => source.includes(fragment)));
+    expect(coldPath.size).toBeGreaterThan(1); // the entry's static imports were found
     expect(from('lambda/handler.ts', coldPath)).toEqual([BUNDLE_FILE]);
     expect(from('node_modules/@aws-sdk/client-secrets-manager/', coldPath).length).toBeGreaterThan(0);
     expect(from('node_modules/@aws-sdk/client-sqs/', coldPath)).toEqual([]);
@@ -286,6 +287,23 @@ describe('the function', () => {
     expect(specifiers).not.toContain('node:child_process');
   });
 
+  /** The function's environment in Lambda, pointed at the sandbox and the AWS endpoints on loopback. */
+  const shippedEnv = (atlasUrl: string, awsUrl: string) => ({
+    PATH: process.env.PATH,
+    ATLAS_BASE_URL: atlasUrl,
+    ATLAS_SECRET_ID: 'atlas/asset',
+    ROLE_MAPPING_FILE: 'examples/rules.json',
+    DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+    AWS_ENDPOINT_URL_SQS: awsUrl,
+    AWS_REGION: 'us-east-1',
+    // As in Lambda: the execution role's credentials in the environment, and nothing else to find them by.
+    AWS_ACCESS_KEY_ID: 'AKIDASSET',
+    AWS_SECRET_ACCESS_KEY: 'asset-secret-access-key',
+    AWS_SESSION_TOKEN: 'asset-session-token',
+    HOME: scratch,
+  });
+
   it('runs as shipped: one SQS record, in a fresh Node process, against the Atlas sandbox and the AWS endpoints', async () => {
     // The asset is what carries the shims and the trimmed credential chain (infra/bundling.ts); the other tests run
     // the TypeScript sources, so this is where they are shown to work.
@@ -293,21 +311,7 @@ describe('the function', () => {
     const aws = await startAwsEndpoints({ secrets: { 'atlas/asset': JSON.stringify({ clientId: 'asset-client', clientSecret: 'asset-client-secret' }) } });
     try {
       const { stdout } = await run(process.execPath, ['bench/cold-start.mjs', join(assetDir(defaults), BUNDLE_FILE), 'asset@example.com'], {
-        env: {
-          PATH: process.env.PATH,
-          ATLAS_BASE_URL: atlas.url,
-          ATLAS_SECRET_ID: 'atlas/asset',
-          ROLE_MAPPING_FILE: 'examples/rules.json',
-          DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-          AWS_ENDPOINT_URL_SQS: aws.url,
-          AWS_REGION: 'us-east-1',
-          // As in Lambda: the execution role's credentials in the environment, and nothing else to find them by.
-          AWS_ACCESS_KEY_ID: 'AKIDASSET',
-          AWS_SECRET_ACCESS_KEY: 'asset-secret-access-key',
-          AWS_SESSION_TOKEN: 'asset-session-token',
-          HOME: scratch,
-        },
+        env: shippedEnv(atlas.url, aws.url),
       });
       const lines = stdout.trim().split('\n');
       expect(JSON.parse(lines.at(-1)!)).toMatchObject({ ok: true });
@@ -318,6 +322,30 @@ describe('the function', () => {
       expect(decided).toBeLessThan(lines.length - 1);
       expect(atlas.invitations().map((i) => i.username)).toEqual(['asset@example.com']);
       expect(aws.calls.map((c) => [c.operation, c.signed, c.status])).toEqual([['GetSecretValue', true, 200]]);
+    } finally {
+      await atlas.close();
+      await aws.close();
+    }
+  });
+
+  it('runs as shipped: a record that is not JSON is dead-lettered through the SQS client, loaded from its chunk', async () => {
+    const atlas = await startAtlasSandbox({ clients: { 'asset-client': 'asset-client-secret' } });
+    const aws = await startAwsEndpoints({});
+    const invoke = `
+      const { handler } = await import(process.argv[1]);
+      const record = { messageId: 'asset-not-json', receiptHandle: 'r', body: 'not json', attributes: {}, messageAttributes: {},
+        md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:onboarding', awsRegion: 'us-east-1' };
+      const answer = await handler({ Records: [record] }, { awsRequestId: 'asset', getRemainingTimeInMillis: () => 20000 });
+      process.stdout.write('\\n' + JSON.stringify(answer) + '\\n');`;
+    try {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', invoke, join(assetDir(defaults), BUNDLE_FILE)], {
+        env: shippedEnv(atlas.url, aws.url),
+      });
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ batchItemFailures: [] });
+      expect(aws.calls.map((c) => [c.operation, c.signed, c.status])).toEqual([['SendMessage', true, 200]]);
+      expect(aws.sentMessages.map((m) => [m.queueUrl, m.body, m.attributes.errorCode?.StringValue])).toEqual([
+        ['https://sqs.us-east-1.amazonaws.com/123456789012/dlq', 'not json', 'invalid_json'],
+      ]);
     } finally {
       await atlas.close();
       await aws.close();
@@ -354,6 +382,26 @@ describe('the rule file', () => {
     expect(env(custom).ROLE_MAPPING).toBeUndefined();
     expect(env(custom).ROLE_MAPPING_FILE).toBe(BUNDLED_ROLE_MAPPING_FILE);
     expect(readFileSync(join(assetDir(custom), BUNDLED_ROLE_MAPPING_FILE), 'utf8')).toBe(readFileSync(largeRules, 'utf8'));
+  });
+
+  it('is each function’s own when one app has several onboarders, bundled or inline', () => {
+    // CDK reuses a staged asset within an app when the bundling options look the same: the rule file must count.
+    const other = join(scratch, 'other-large-rules.json');
+    const rules = JSON.parse(readFileSync(largeRules, 'utf8')) as { rules: { name: string }[] };
+    writeFileSync(other, JSON.stringify({ rules: rules.rules.map((rule) => ({ ...rule, name: `other-${rule.name}` })) }, null, 2));
+    const app = new App({ outdir: mkdtempSync(join(scratch, 'cdk.out-')) });
+    const stack = new Stack(app, 'Several');
+    const onboarders = [largeRules, other, 'examples/rules.json'].map((ruleFile, i) => new AtlasOnboarder(stack, `Onboarder${i}`, { ruleFile }));
+    const assembly = app.synth();
+    const template = Template.fromStack(stack);
+    const assetOf = (onboarder: AtlasOnboarder) => {
+      const [, props] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id === stack.getLogicalId(onboarder.function.node.defaultChild as CfnElement))!;
+      const key = render(((props as { Properties: Props }).Properties.Code as { S3Key: unknown }).S3Key);
+      return join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    };
+    expect(readFileSync(join(assetOf(onboarders[0]!), BUNDLED_ROLE_MAPPING_FILE), 'utf8')).toBe(readFileSync(largeRules, 'utf8'));
+    expect(readFileSync(join(assetOf(onboarders[1]!), BUNDLED_ROLE_MAPPING_FILE), 'utf8')).toBe(readFileSync(other, 'utf8'));
+    expect(existsSync(join(assetOf(onboarders[2]!), BUNDLED_ROLE_MAPPING_FILE))).toBe(false);
   });
 
   it('fails synth, naming the rule, when a rule is bad', () => {
