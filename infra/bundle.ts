@@ -6,12 +6,15 @@
  * npm run build            # dist/index.mjs, its chunks, their source maps, dist/meta.json
  * npm run build -- out/    # another directory
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleFunction, coldPathFiles } from './bundling';
 
 const outdir = resolve(process.argv[2] ?? 'dist');
-rmSync(outdir, { recursive: true, force: true });
+// A previous build's files go (chunk names change with their contents); nothing else in the directory is touched.
+if (existsSync(outdir)) {
+  for (const file of readdirSync(outdir)) if (/\.mjs(\.map)?$|^meta\.json$/.test(file)) rmSync(resolve(outdir, file));
+}
 const metafile = bundleFunction(outdir);
 // The metafile says which dependency weighs what: the first thing to read when the bundle grows.
 writeFileSync(resolve(outdir, 'meta.json'), JSON.stringify(metafile));

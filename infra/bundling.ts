@@ -59,6 +59,8 @@ export const functionBundle: FunctionBundleOptions = {
   // import (340 of them, most of the SDK) in a lazy initialiser, which V8 parses twice, and the whole SQS client
   // would be parsed at every cold start. bench/cold-variants.ts, 21 runs: 146 ms split against 164 ms in one file.
   // This is why the asset is bundled here (infra/atlas-onboarder.ts) and not by NodejsFunction, which cannot split.
+  // One chunk is never loaded: bowser (35 KB), imported dynamically by the SDK's browser user-agent parser, which is
+  // itself shaken out; esbuild writes the chunk all the same.
   splitting: true,
   // Prefer dependencies' ES module builds (the AWS SDK ships both): they bundle and tree-shake better than CJS.
   mainFields: ['module', 'main'],
@@ -88,7 +90,12 @@ export const functionBundle: FunctionBundleOptions = {
   define: { esbuildDetection: 'true' },
 };
 
-/** The same options in the shape esbuild's API wants, writing the bundle into `outdir`. */
+/**
+ * The same options in the shape esbuild's API wants, writing the bundle into `outdir`.
+ *
+ * @example
+ * await build(esbuildOptions('bench/.out/shipped')); // bench/.out/shipped/index.mjs and its chunks
+ */
 export function esbuildOptions(outdir: string, options: FunctionBundleOptions = functionBundle): BuildOptions {
   return {
     ...options,
@@ -113,6 +120,9 @@ export function esbuildOptions(outdir: string, options: FunctionBundleOptions = 
 /**
  * Bundles the function into `outdir`, synchronously: CDK's local bundling (`tryBundle`) cannot wait for a promise.
  * Answers the metafile. esbuild is a devDependency, so `cdk synth` never needs Docker.
+ *
+ * @example
+ * const metafile = bundleFunction(outputDir); // outputDir/index.mjs, chunk-<hash>.mjs, their .map files
  */
 export function bundleFunction(outdir: string, options: FunctionBundleOptions = functionBundle): Metafile {
   return buildSync({ ...esbuildOptions(outdir, options), metafile: true }).metafile;
@@ -121,10 +131,14 @@ export function bundleFunction(outdir: string, options: FunctionBundleOptions = 
 /**
  * The output files a cold start loads before the handler runs: the entry and every chunk it imports statically,
  * as paths relative to the output directory. The rest is loaded when first used.
+ *
+ * @example
+ * coldPathFiles(bundleFunction('dist')); // ['index.mjs', 'chunk-FZK5Q77J.mjs', …]
  */
 export function coldPathFiles(metafile: Metafile): string[] {
   const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((file) => outputs[file]!.entryPoint !== undefined)!;
+  // The entry by its name: chunks loaded by a dynamic import have an entryPoint too.
+  const entry = Object.keys(outputs).find((file) => file === BUNDLE_FILE || file.endsWith(`/${BUNDLE_FILE}`))!;
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
@@ -136,7 +150,12 @@ export function coldPathFiles(metafile: Metafile): string[] {
   return [...seen].map((file) => relative(root, file));
 }
 
-/** The JavaScript files of a bundle directory (source maps and any rule file left out), sorted. */
+/**
+ * The JavaScript files of a bundle directory (source maps and any rule file left out), sorted.
+ *
+ * @example
+ * bundleFiles('dist'); // ['chunk-3N5SVSIG.mjs', …, 'index.mjs']
+ */
 export function bundleFiles(outdir: string): string[] {
   return readdirSync(outdir)
     .filter((file) => file.endsWith('.mjs'))
