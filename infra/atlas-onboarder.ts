@@ -5,6 +5,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { InviteApi } from '../lambda/config';
+import type { LogLevel } from '../lambda/log';
 import { AtlasCredentials } from './atlas-credentials';
 import { BUNDLE_FILE, PROJECT_ROOT, bundleFunction } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
@@ -12,9 +14,8 @@ import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
 
 export type { ApiClient } from './onboarding-api';
-
 /** Levels the function's `LOG_LEVEL` accepts. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 /**
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
@@ -70,7 +71,7 @@ export interface AtlasOnboarderProps {
   /** Atlas origin (`ATLAS_BASE_URL`). @default 'https://cloud.mongodb.com' */
   readonly atlasBaseUrl?: string;
   /** Which invitation endpoint to call (`ATLAS_INVITE_API`). @default 'invites' */
-  readonly atlasInviteApi?: 'invites' | 'users';
+  readonly atlasInviteApi?: InviteApi;
   /** Map and report without calling Atlas (`DRY_RUN`). @default false */
   readonly dryRun?: boolean;
   /** `LOG_LEVEL` of the function. @default 'info' */

@@ -2,6 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { INVITE_APIS } from '../lambda/config';
+import { LOG_LEVELS } from '../lambda/log';
 import type { AtlasOnboarderProps } from './atlas-onboarder';
 
 /**
@@ -65,9 +67,9 @@ const contextSchema = z.object({
     .regex(/^arn:[^:]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, { error: 'must be a KMS key ARN (arn:…:kms:region:account:key/id), not an alias' })
     .optional(),
   atlasBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL such as https://cloud.mongodb.com' }).optional(),
-  atlasInviteApi: z.enum(['invites', 'users'], { error: 'must be "invites" or "users"' }).optional(),
+  atlasInviteApi: z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }).optional(),
   dryRun: flag.optional(),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }).optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be ${LOG_LEVELS.slice(0, -1).join(', ')} or ${LOG_LEVELS.at(-1)}` }).optional(),
   logRetentionDays: z.coerce
     .number({ error: 'must be a number' })
     .refine((days) => retentionDays.has(days), { error: `must be one of CloudWatch Logs' retention periods: ${[...retentionDays].join(', ')}` })

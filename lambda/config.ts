@@ -1,7 +1,7 @@
 import './zod-messages';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS, type LogLevel } from './log';
 import { parseRuleFile, RuleFileError, type RuleFile } from './rules/schema';
 
 /**
@@ -67,7 +67,7 @@ export interface Config {
   secretTtlMs: number;
   batchConcurrency: number;
   deadlineMarginMs: number;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
 }
 
 /** A configuration problem; `variable` names the environment variable (or rule file) at fault. */
