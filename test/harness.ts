@@ -116,10 +116,11 @@ export function useWorld(started: (world: World) => void, options: { reset?: 'al
 
 /**
  * The log lines that carry a secret: the client secret, any access token the sandbox issued, the Basic credential,
- * or an Authorization value. A test that ends with this empty has shown its scenarios keep logs clean.
+ * an Authorization value, or any of `extra` (a secret the test stored itself). A test that ends with this empty has
+ * shown its scenarios keep logs clean.
  */
-export function linesWithSecrets(world: World): string[] {
-  const secrets = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'Bearer ', 'Basic ', ...world.atlas.issuedTokens()];
+export function linesWithSecrets(world: World, extra: readonly string[] = []): string[] {
+  const secrets = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'Bearer ', 'Basic ', ...world.atlas.issuedTokens(), ...extra];
   return world.logs.filter((line) => secrets.some((secret) => line.includes(secret)));
 }
 

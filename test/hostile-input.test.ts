@@ -27,7 +27,14 @@ const RUN = { endOnFailure: true } as const;
 // The world between runs, and what every run must leave behind
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Log lines of earlier runs: how many were read, and those that held a secret (checked by "secret hygiene"). */
+let linesRead = 0;
+const linesHoldingSecrets: string[] = [];
+
 function freshRun(): void {
+  // The last run's lines are checked before they go (the sandbox's reset forgets the tokens it issued).
+  linesRead += world.logs.length;
+  linesHoldingSecrets.push(...linesWithSecrets(world));
   world.atlas.reset();
   world.aws.reset();
   world.logs.length = 0;
@@ -744,7 +751,7 @@ function isWellFormedUtf8(bytes: Buffer): boolean {
 
 describe('secret hygiene', () => {
   it('no log line of these scenarios carries the client secret, an access token or an Authorization value', () => {
-    expect(world.logs.length).toBeGreaterThan(0);
-    expect(linesWithSecrets(world)).toEqual([]);
+    expect(linesRead + world.logs.length).toBeGreaterThan(0);
+    expect([...linesHoldingSecrets, ...linesWithSecrets(world)]).toEqual([]);
   });
 });

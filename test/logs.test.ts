@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, linesWithSecrets, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -27,18 +27,9 @@ afterAll(() => world.close());
 
 describe('logs', () => {
   it('never carry the client secret, an access token or an Authorization value', () => {
-    const tokens = world.atlas.issuedTokens();
-    expect(tokens.length).toBeGreaterThanOrEqual(3);
-    const forbidden = [
-      CLIENT_SECRET,
-      'wrong-secret-also-secret',
-      ...tokens,
-      Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
-      'Bearer ',
-      'Basic ',
-    ];
+    expect(world.atlas.issuedTokens().length).toBeGreaterThanOrEqual(3);
     expect(world.logs.length).toBeGreaterThan(20);
-    for (const line of world.logs) for (const value of forbidden) expect(line).not.toContain(value);
+    expect(linesWithSecrets(world, ['wrong-secret-also-secret'])).toEqual([]);
   });
 
   it('are one JSON object per line, with a level and a message', () => {
