@@ -1,7 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import type { OnboarderHandler } from '../lambda/app';
-import { localContext } from '../local/events';
-import { sqsEvent } from '../test/harness';
+import { localContext, messageBody, sqsRecords } from '../local/events';
 
 /**
  * A queue and its Lambda pollers, simulated on one machine: `events` messages go through the real handler in batches,
@@ -44,7 +43,7 @@ export interface LoadReport {
 export async function runQueue(options: LoadOptions): Promise<LoadReport> {
   const started = Date.now();
   // Each message keeps its record (and so its messageId) across deliveries, as SQS does.
-  const records = sqsEvent(options.bodies).Records;
+  const records = sqsRecords(options.bodies.map(messageBody));
   const ready = [...records];
   const delayed = new Set<Promise<void>>();
   let invocations = 0;

@@ -34,8 +34,13 @@ export function httpApiEvent(request: { method: string; path: string; query?: UR
   };
 }
 
-/** One SQS record per body, as the event source mapping delivers them. */
-export function sqsRecords(bodies: readonly string[]): SQSRecord[] {
+/**
+ * One SQS record per body, as the event source mapping delivers them from the queue `queueArn`.
+ *
+ * @example
+ * const event = { Records: sqsRecords([JSON.stringify(hire)]) };
+ */
+export function sqsRecords(bodies: readonly string[], queueArn = LOCAL_QUEUE_ARN): SQSRecord[] {
   return bodies.map((body) => ({
     messageId: randomUUID(),
     receiptHandle: randomUUID(),
@@ -44,9 +49,14 @@ export function sqsRecords(bodies: readonly string[]): SQSRecord[] {
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: LOCAL_QUEUE_ARN,
-    awsRegion: 'local-1',
+    eventSourceARN: queueArn,
+    awsRegion: queueArn.split(':')[3]!,
   }));
+}
+
+/** A message body as SQS carries it: text as it is, anything else as its JSON. */
+export function messageBody(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
 /** A Lambda-like context: 30 s per invocation, as the deployed function has. */

@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/app';
-import { localContext } from '../local/events';
+import { localContext, messageBody, sqsRecords } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
 
 /**
@@ -174,24 +174,9 @@ export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
   };
 }
 
-/** An SQS event with one record per body (objects are sent as their JSON). */
+/** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN}. */
 export function sqsEvent(bodies: unknown[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i): SQSRecord => {
-      const n = ++counter;
-      return {
-        messageId: `msg-${n}-${i}`,
-        receiptHandle: `receipt-${n}-${i}`,
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: SOURCE_QUEUE_ARN,
-        awsRegion: 'us-east-1',
-      };
-    }),
-  };
+  return { Records: sqsRecords(bodies.map(messageBody), SOURCE_QUEUE_ARN) };
 }
 
 /** The parsed JSON answer of an API call. */
