@@ -566,8 +566,11 @@ describe('AWS endpoints with the real SDK clients', () => {
       aws.failNext('AmazonSQS.SendMessage', { type: 'QueueDoesNotExist', status: 400 });
       const err = await sqsOneShot.send(new SendMessageCommand({ QueueUrl: DLQ, MessageBody: 'x' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(QueueDoesNotExist);
-    // SQS is query-compatible: the legacy error code travels in x-amzn-query-error and the SDK exposes it.
-    expect(err).toMatchObject({ Code: 'AWS.SimpleQueueService.NonExistentQueue', Type: 'Sender' });
+      // SQS is query-compatible: the legacy error code travels in x-amzn-query-error and the SDK exposes it.
+      expect(err).toMatchObject({ Code: 'AWS.SimpleQueueService.NonExistentQueue', Type: 'Sender' });
+    });
+
+    it('fails the next `times` calls, then serves normally', async () => {
       aws.failNext('ChangeMessageVisibility', { times: 2 });
       for (let i = 0; i < 2; i += 1) {
         const failed = await sqsOneShot.send(new ChangeMessageVisibilityCommand({ QueueUrl: QUEUE, ReceiptHandle: 'rh', VisibilityTimeout: 5 })).catch((e: unknown) => e);
