@@ -46,6 +46,7 @@ export interface AwsCall {
   readonly at: number;
   /** An `Authorization: AWS4-HMAC-SHA256 ...` header was present (its value is not kept). */
   readonly signed: boolean;
+  /** The status answered; 0 when the call was left without an answer (`failNext` with `hang`). */
   readonly status: number;
 }
 
@@ -59,8 +60,11 @@ export interface AwsEndpoints {
   readonly visibilityChanges: readonly VisibilityChange[];
   /** Every call, in order, with the status answered. */
   readonly calls: readonly AwsCall[];
-  /** Make the next `times` (default 1) calls of `target` (`GetSecretValue`, `secretsmanager.GetSecretValue`, ...) fail with `type` (default `InternalFailure`) and `status` (default 500). */
-  failNext(target: string, opts?: { times?: number; type?: string; status?: number }): void;
+  /**
+   * Make the next `times` (default 1) calls of `target` (`GetSecretValue`, `secretsmanager.GetSecretValue`, ...) fail
+   * with `type` (default `InternalFailure`) and `status` (default 500), or, with `hang`, read and never answer.
+   */
+  failNext(target: string, opts?: { times?: number; type?: string; status?: number; hang?: boolean }): void;
   /** Forget calls, messages and pending failures, and restore the secrets given at start. */
   reset(): void;
   close(): Promise<void>;
@@ -77,6 +81,8 @@ interface StoredSecret {
 interface PendingFailure {
   type: string;
   status: number;
+  /** Leave the call without an answer (the connection is held until the client gives up or the endpoints close). */
+  hang: boolean;
   remaining: number;
 }
 
@@ -87,6 +93,9 @@ interface Reply {
   body: unknown;
   headers?: Record<string, string>;
 }
+
+/** No answer at all. */
+const HANG: Reply = { status: 0, body: undefined };
 
 /** Raised inside an operation to answer with an AWS error. */
 class AwsFault extends Error {
@@ -180,12 +189,12 @@ class LocalAwsEndpoints implements AwsEndpoints {
     return arn;
   }
 
-  failNext(target: string, opts: { times?: number; type?: string; status?: number } = {}): void {
+  failNext(target: string, opts: { times?: number; type?: string; status?: number; hang?: boolean } = {}): void {
     const times = opts.times ?? 1;
     if (!Number.isInteger(times) || times < 1) throw new RangeError(`failNext: times must be a positive integer, got ${times}`);
     const operation = operationOf(target);
     const queue = this.failures.get(operation) ?? [];
-    queue.push({ type: opts.type ?? 'InternalFailure', status: opts.status ?? 500, remaining: times });
+    queue.push({ type: opts.type ?? 'InternalFailure', status: opts.status ?? 500, hang: opts.hang ?? false, remaining: times });
     this.failures.set(operation, queue);
   }
 
@@ -224,6 +233,7 @@ class LocalAwsEndpoints implements AwsEndpoints {
       signed: /^AWS4-HMAC-SHA256\s+Credential=/.test(req.headers.authorization ?? ''),
       status: reply.status,
     });
+    if (reply === HANG) return;
     const payload = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': (protocol ?? SQS).contentType,
@@ -243,6 +253,7 @@ class LocalAwsEndpoints implements AwsEndpoints {
       }
       const input = parseInput(raw);
       const failure = this.takeFailure(operation);
+      if (failure?.hang) return HANG;
       if (failure) throw new AwsFault(failure.type, `Injected failure: ${failure.type}.`, failure.status);
       return { status: 200, body: this.perform(protocol, operation, input) };
     } catch (err) {

@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import type { RecordedRequest } from '../sandbox';
+import { listenOnLoopback } from '../sandbox/loopback';
 import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, linesWithSecrets, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 /**
@@ -120,8 +120,7 @@ beforeEach(() => {
 
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, 0);
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   return port;
 }

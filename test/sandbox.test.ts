@@ -581,6 +581,14 @@ describe('AWS endpoints with the real SDK clients', () => {
       expect(aws.sentMessages).toHaveLength(0);
     });
 
+    it('with hang, reads the call and never answers it, and records it with status 0', async () => {
+      aws.failNext('GetSecretValue', { hang: true });
+      const err = await secrets.send(new GetSecretValueCommand({ SecretId: 'atlas/service-account' }), { abortSignal: AbortSignal.timeout(300) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'AbortError' });
+      expect(aws.calls.map((c) => [c.operation, c.status])).toEqual([['GetSecretValue', 0]]);
+      expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'atlas/service-account' }))).Name).toBe('atlas/service-account');
+    });
+
     it('lets the SDK retry a transient failure on its own', async () => {
       aws.failNext('SendMessage', { type: 'ServiceUnavailable', status: 503 });
       const out = await sqs.send(new SendMessageCommand({ QueueUrl: DLQ, MessageBody: 'retried' }));

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, restEvent, SECRET_ID, useWorld, type World } from './harness';
 
@@ -77,24 +75,14 @@ describe('service-account credentials from Secrets Manager', () => {
   });
 
   it('a Secrets Manager that never answers fails for now, before the deadline', async () => {
-    const silent = createServer(() => undefined); // accepts, reads, never answers
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    try {
-      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-      const started = Date.now();
-      const { status, body } = await call(
-        world.handler({ AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, ATLAS_TIMEOUT_MS: '800', DEADLINE_MARGIN_MS: '300' }),
-        financeHire(),
-        lambdaContext(3000),
-      );
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(status).toBe(503);
-      expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE', retryable: true } });
-      expect(world.atlas.requests).toHaveLength(0);
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    world.aws.failNext('GetSecretValue', { hang: true, times: 100 }); // reads every request, answers none
+    const started = Date.now();
+    const { status, body } = await call(world.handler({ ATLAS_TIMEOUT_MS: '800', DEADLINE_MARGIN_MS: '300' }), financeHire(), lambdaContext(3000));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE', retryable: true } });
+    expect(world.atlas.requests).toHaveLength(0);
+    expect(world.aws.calls.map((c) => [c.operation, c.status])).toContainEqual(['GetSecretValue', 0]);
   });
 
   it('an unknown secret fails for now, so messages wait in the queue for the operator', async () => {

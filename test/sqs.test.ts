@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import { batch, DIRECT_PROJECT, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
@@ -92,19 +90,13 @@ describe('SQS batches', () => {
   });
 
   it('leave a message for redelivery, within the invocation, when SQS does not answer the dead-letter send', async () => {
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    try {
-      const handler = world.handler({ AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
-      const event = sqsEvent(['not json']);
-      const started = Date.now();
-      const answer = await batch(handler, event, lambdaContext(1500));
-      expect(Date.now() - started).toBeLessThan(1500);
-      expect(answer.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    world.aws.failNext('SendMessage', { hang: true, times: 100 }); // reads every request, answers none
+    const event = sqsEvent(['not json']);
+    const started = Date.now();
+    const answer = await batch(world.handler(), event, lambdaContext(1500));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(world.aws.sentMessages).toHaveLength(0);
   });
 
   it('leave a message with several projects for redelivery if any failed for now, even if another failed for good', async () => {
