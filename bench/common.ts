@@ -73,3 +73,17 @@ export async function coldStart(bundleFile: string, email: string, env: NodeJS.P
 }
 
 export const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * Runs `loop` and answers what it returned, with the CPU time (user + system) this process spent on it divided by
+ * `count`, in microseconds.
+ *
+ * @example
+ * const { value: rate, cpuUs } = await cpuPer(500, () => handlerRate(handler, batches));
+ */
+export async function cpuPer<T>(count: number, loop: () => Promise<T>): Promise<{ value: T; cpuUs: number }> {
+  const before = process.cpuUsage();
+  const value = await loop();
+  const used = process.cpuUsage(before);
+  return { value, cpuUs: (used.user + used.system) / count };
+}

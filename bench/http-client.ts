@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent as FullAgent, request } from 'undici';
 import { Agent, send } from '../lambda/atlas/undici';
-import { median } from './common';
+import { cpuPer, median } from './common';
 
 /**
  * `npx tsx bench/http-client.ts [rounds]`: CPU per Atlas request in this process, undici's `request` against the
@@ -34,10 +34,10 @@ const clients: Record<string, () => Promise<unknown>> = {
 };
 
 async function cpuPerRequest(call: () => Promise<unknown>, count: number): Promise<number> {
-  const before = process.cpuUsage();
-  for (let done = 0; done < count; done += 10) await Promise.all(Array.from({ length: 10 }, call));
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / count;
+  const sent = async () => {
+    for (let done = 0; done < count; done += 10) await Promise.all(Array.from({ length: 10 }, call));
+  };
+  return (await cpuPer(count, sent)).cpuUs;
 }
 
 const results: Record<string, number[]> = {};

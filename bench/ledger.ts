@@ -1,4 +1,5 @@
 import { InviteLedger } from '../lambda/ledger';
+import { cpuPer } from './common';
 
 /**
  * `npx tsx bench/ledger.ts`: CPU per `InviteLedger.once` for new invitations answered at once, in rounds of 2,500,
@@ -8,15 +9,13 @@ import { InviteLedger } from '../lambda/ledger';
 const ledger = new InviteLedger();
 const invited = { ok: true as const, status: 'invited' as const };
 let people = 0;
-async function round(count: number): Promise<number> {
-  const before = process.cpuUsage();
+async function round(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     await ledger.once({ groupId: '5f1e2d3c4b5a69788796a5b4', username: `ledger-${++people}@example.com`, roles: ['GROUP_READ_ONLY'] }, () => Promise.resolve(invited));
   }
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / count;
 }
 for (let i = 0; i < 10; i++) {
   const before = people;
-  console.log(`invitations ${before + 1}-${before + 2_500}: ${(await round(2_500)).toFixed(2)} µs per once()`);
+  const { cpuUs } = await cpuPer(2_500, () => round(2_500));
+  console.log(`invitations ${before + 1}-${before + 2_500}: ${cpuUs.toFixed(2)} µs per once()`);
 }

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { OnboarderHandler } from '../lambda/app';
 import { sqsRecords } from '../local/events';
-import { median } from './common';
+import { cpuPer, median } from './common';
 import { runQueue } from './load';
 
 /**
@@ -41,27 +41,34 @@ function batchOf(size: number) {
 }
 const context = () => ({ awsRequestId: 'bench', getRemainingTimeInMillis: () => 20_000 });
 
-async function handlerRate(handler: OnboarderHandler, invitations: number): Promise<number> {
+/** Batches of 10 for `invitations`, made before they are timed: building the records is not the function's work. */
+const batchesFor = (invitations: number) => Array.from({ length: invitations / 10 }, () => batchOf(10));
+
+async function handlerRate(handler: OnboarderHandler, batches: ReturnType<typeof batchOf>[]): Promise<number> {
   const started = performance.now();
-  for (let done = 0; done < invitations; done += 10) {
-    const answer = (await handler(batchOf(10), context())) as { batchItemFailures: unknown[] };
+  for (const batch of batches) {
+    const answer = (await handler(batch, context())) as { batchItemFailures: unknown[] };
     if (answer.batchItemFailures.length) throw new Error('a warm batch failed');
   }
-  return invitations / ((performance.now() - started) / 1000);
+  return (batches.length * 10) / ((performance.now() - started) / 1000);
 }
 
-/**
- * The bare loop: `workers` POSTs in flight at all times; with `batched`, ten at a time with a wait for all ten, the
- * shape an SQS batch imposes on any handler. The difference between the two is the batch's, not our code's.
- */
-async function bareRate(invitations: number, batched = false): Promise<number> {
+/** A token for the bare loop, fetched before it is timed (the handler's loop has its token cached too). */
+async function bareToken(): Promise<string> {
   const auth = Buffer.from(`${process.env.ATLAS_CLIENT_ID}:${process.env.ATLAS_CLIENT_SECRET}`).toString('base64');
   const tokenAnswer = await request(`${atlasUrl}/api/oauth/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'grant_type=client_credentials',
   });
-  const { access_token: token } = (await tokenAnswer.body.json()) as { access_token: string };
+  return ((await tokenAnswer.body.json()) as { access_token: string }).access_token;
+}
+
+/**
+ * The bare loop: `workers` POSTs in flight at all times; with `batched`, ten at a time with a wait for all ten, the
+ * shape an SQS batch imposes on any handler. The difference between the two is the batch's, not our code's.
+ */
+async function bareRate(token: string, invitations: number, batched = false): Promise<number> {
   const media = 'application/vnd.atlas.2023-01-01+json';
   const invite = async () => {
     const answer = await request(`${atlasUrl}/api/atlas/v2/groups/5f1e2d3c4b5a69788796a5b4/invites`, {
@@ -94,7 +101,7 @@ async function timed(handler: OnboarderHandler, size: number): Promise<number> {
 // 4: calls per invitation, over exactly 1,000 events into a fresh container.
 await ask({ cmd: 'reset' });
 const measured = await container();
-await handlerRate(measured, 1000);
+await handlerRate(measured, batchesFor(1000));
 const calls = await ask<Counts>({ cmd: 'counts' });
 
 // 3: warm throughput beside the bare loop, in rounds. "Warm" as a container that has served a while is: the same
@@ -105,28 +112,24 @@ const calls = await ask<Counts>({ cmd: 'counts' });
 const ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 11);
 const PER_ROUND = 500;
 const rounds: { handler: number; bare: number; bareBatched: number; handlerCpuUs: number; bareCpuUs: number }[] = [];
-/** Runs `loop` and answers its rate with the CPU time (user + system) it took per invitation, in microseconds. */
-async function withCpu(invitations: number, loop: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
-  const before = process.cpuUsage();
-  const rate = await loop();
-  const used = process.cpuUsage(before);
-  return { rate, cpuUs: (used.user + used.system) / invitations };
-}
-await bareRate(300);
-await bareRate(300, true);
-await handlerRate(measured, 300);
+const warmUpToken = await bareToken();
+await bareRate(warmUpToken, 300);
+await bareRate(warmUpToken, 300, true);
+await handlerRate(measured, batchesFor(300));
 for (let round = 0; round < ROUNDS; round++) {
   await ask({ cmd: 'reset' });
-  let handler = { rate: 0, cpuUs: 0 };
-  let bare = { rate: 0, cpuUs: 0 };
+  const token = await bareToken();
+  const batches = batchesFor(PER_ROUND);
+  let handler = { value: 0, cpuUs: 0 };
+  let bare = { value: 0, cpuUs: 0 };
   let bareBatched = 0;
   const loops = [
-    async () => (handler = await withCpu(PER_ROUND, () => handlerRate(measured, PER_ROUND))),
-    async () => (bare = await withCpu(PER_ROUND, () => bareRate(PER_ROUND))),
-    async () => (bareBatched = await bareRate(PER_ROUND, true)),
+    async () => (handler = await cpuPer(PER_ROUND, () => handlerRate(measured, batches))),
+    async () => (bare = await cpuPer(PER_ROUND, () => bareRate(token, PER_ROUND))),
+    async () => (bareBatched = await bareRate(token, PER_ROUND, true)),
   ];
   for (const loop of round % 2 === 0 ? loops : [...loops].reverse()) await loop();
-  rounds.push({ handler: handler.rate, bare: bare.rate, bareBatched, handlerCpuUs: handler.cpuUs, bareCpuUs: bare.cpuUs });
+  rounds.push({ handler: handler.value, bare: bare.value, bareBatched, handlerCpuUs: handler.cpuUs, bareCpuUs: bare.cpuUs });
 }
 
 // 5: a batch of 10 against one invitation alone, each Atlas answer taking 200 ms.
