@@ -12,7 +12,6 @@ export interface ProjectGrant {
   rules: string[];
 }
 
-
 /** The event's values that a `when` key compares against (any may equal the rule's value). */
 function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {
   switch (key) {
