@@ -39,8 +39,9 @@ export const API_ROUTES = ['events', 'invites'] as const;
 export const API_STAGE = 'v1';
 
 /**
- * The REST API in front of the function: `POST /events` and `POST /invites`, each callable only with an IAM
- * (SigV4) signature, plus an API key when callers are configured.
+ * The REST API in front of the function: `POST /events` and `POST /invites`, and every other path and method for the
+ * function to answer 404 or 405 (contract section 4), each callable only with an IAM (SigV4) signature, plus an API
+ * key when callers are configured.
  */
 export class OnboardingApi extends Construct {
   readonly restApi: apigw.RestApi;
@@ -83,32 +84,28 @@ export class OnboardingApi extends Construct {
     // The hosting stack decides its outputs; a reusable construct should not add one of its own.
     this.restApi.node.tryRemoveChild('Endpoint');
 
-    // The function validates the event itself and answers with the contract's issue list; the gateway only turns
-    // away what is not a JSON object at all, so such requests never cost an invocation.
-    const validator = this.restApi.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
-    const jsonObject = this.restApi.addModel('JsonObject', {
-      contentType: 'application/json',
-      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: apigw.JsonSchemaType.OBJECT },
-    });
-    this.restApi.addGatewayResponse('InvalidBody', {
-      type: apigw.ResponseType.BAD_REQUEST_BODY,
-      statusCode: '400',
-      templates: {
-        'application/json': JSON.stringify({ error: 'invalid_json', issues: [{ path: '', message: 'the body must be a JSON object' }] }),
-      },
-    });
-
+    // Every path and method reaches the function, IAM-signed: it answers with the contract's own words, 400
+    // invalid_json or invalid_event for a body, 404 for an unknown route and 405 for a wrong method, where API Gateway
+    // would answer 400 with a body of its own, or 403 "Missing Authentication Token". The validator checks only the
+    // declared query parameter; the body is the function's to judge.
+    const validator = this.restApi.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
     // No test-invoke permission: the console's test button is not a caller we serve.
     const integration = new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false });
+    const methodOptions: apigw.MethodOptions = {
+      authorizationType: apigw.AuthorizationType.IAM,
+      apiKeyRequired: props.clients.length > 0,
+      requestValidator: validator,
+    };
     for (const route of API_ROUTES) {
-      this.restApi.root.addResource(route).addMethod('POST', integration, {
-        authorizationType: apigw.AuthorizationType.IAM,
-        apiKeyRequired: props.clients.length > 0,
-        requestValidator: validator,
-        requestModels: { 'application/json': jsonObject },
+      const resource = this.restApi.root.addResource(route);
+      resource.addMethod('POST', integration, {
+        ...methodOptions,
         requestParameters: route === 'events' ? { 'method.request.querystring.dryRun': false } : {},
       });
+      resource.addMethod('ANY', integration, methodOptions); // any other method: the function's 405
     }
+    this.restApi.root.addMethod('ANY', integration, methodOptions); // the function's 404 for every other path
+    this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, methodOptions);
 
     const apiKeys = new Map<string, apigw.IApiKey>();
     for (const client of props.clients) {
@@ -137,6 +134,14 @@ export class OnboardingApi extends Construct {
           'internal systems, rate-limited by stage throttling and per-caller usage plans. A web ACL adds cost and no ' +
           'protection that IAM authorization does not already give for this machine-to-machine API; a host account ' +
           'with a central WAF policy can still associate one with the stage.',
+      },
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'The validator checks the declared query parameter, not the body: the function validates every body against ' +
+          'the contract and answers 400 invalid_json or invalid_event naming each field (contract section 4). A ' +
+          'gateway body model would turn valid JSON that is not an object into invalid_json and answer with issues ' +
+          'of its own, so callers would get words the contract does not give.',
       },
       {
         id: 'AwsSolutions-COG4',

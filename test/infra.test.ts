@@ -513,11 +513,15 @@ describe('least privilege', () => {
     expect(managed[0]).not.toContain(render(fn(defaults)[1].Role).slice(2, -5));
   });
 
-  it('lets API Gateway invoke the function only for the two routes of its own stage', () => {
+  it('lets API Gateway invoke the function only through the methods of its own stage', () => {
     const api = only(defaults, 'AWS::ApiGateway::RestApi')[0];
     const stage = only(defaults, 'AWS::ApiGateway::Stage')[0];
     const prefix = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${api}}/\${${stage}}`;
     expect(resources(defaults, 'AWS::Lambda::Permission').map(([, p]) => `${render(p.Principal)} ${render(p.SourceArn)}`).sort()).toEqual([
+      `apigateway.amazonaws.com ${prefix}/*/`,
+      `apigateway.amazonaws.com ${prefix}/*/*`,
+      `apigateway.amazonaws.com ${prefix}/*/events`,
+      `apigateway.amazonaws.com ${prefix}/*/invites`,
       `apigateway.amazonaws.com ${prefix}/POST/events`,
       `apigateway.amazonaws.com ${prefix}/POST/invites`,
     ]);
@@ -556,15 +560,16 @@ describe('the credentials secret', () => {
 });
 
 describe('the API', () => {
-  it('takes POST /events and POST /invites only, IAM-authorized and validated', () => {
+  it('takes POST /events and POST /invites, and hands every other path and method to the function (its 404 and 405), all IAM-authorized', () => {
     const [validator, validatorProps] = only(defaults, 'AWS::ApiGateway::RequestValidator');
-    expect(validatorProps).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
-    expect(resources(defaults, 'AWS::ApiGateway::Resource').map(([, r]) => r.PathPart).sort()).toEqual(['events', 'invites']);
+    expect(validatorProps).toMatchObject({ ValidateRequestBody: false, ValidateRequestParameters: true });
+    const paths = new Map(resources(defaults, 'AWS::ApiGateway::Resource').map(([id, r]) => [id, r.PathPart as string]));
+    expect([...paths.values()].sort()).toEqual(['events', 'invites', '{proxy+}']);
     const methods = resources(defaults, 'AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(2);
+    const routes = methods.map(([, m]) => `${m.HttpMethod as string} /${paths.get(render(m.ResourceId).slice(2, -1)) ?? ''}`).sort();
+    expect(routes).toEqual(['ANY /', 'ANY /events', 'ANY /invites', 'ANY /{proxy+}', 'POST /events', 'POST /invites']);
     for (const [, method] of methods) {
       expect(method).toMatchObject({
-        HttpMethod: 'POST',
         AuthorizationType: 'AWS_IAM',
         ApiKeyRequired: false,
         RequestValidatorId: { Ref: validator },
@@ -573,11 +578,10 @@ describe('the API', () => {
     }
   });
 
-  it('answers a body that is not a JSON object in the contract’s error shape', () => {
-    const [, response] = only(defaults, 'AWS::ApiGateway::GatewayResponse');
-    expect(response.ResponseType).toBe('BAD_REQUEST_BODY');
-    const body = JSON.parse((response.ResponseTemplates as Record<string, string>)['application/json']!) as { error: string; issues: unknown[] };
-    expect(body).toMatchObject({ error: 'invalid_json', issues: [{ path: '' }] });
+  it('leaves every body to the function, which answers in the contract’s words: no gateway model or error body', () => {
+    expect(resources(defaults, 'AWS::ApiGateway::Model')).toEqual([]);
+    expect(resources(defaults, 'AWS::ApiGateway::GatewayResponse')).toEqual([]);
+    for (const [, method] of resources(defaults, 'AWS::ApiGateway::Method')) expect(method.RequestModels).toBeUndefined();
   });
 
   it('throttles the stage, writes JSON access logs, traces, and never logs request bodies', () => {
@@ -671,6 +675,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges only these findings, each with a reason a reviewer can check', () => {
     const acknowledged = acknowledgements(defaults.app);
     expect([...acknowledged.keys()].sort()).toEqual([
+      'AwsSolutions-APIG2',
       'AwsSolutions-APIG3',
       'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -679,7 +684,7 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
     for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(150);
     // Without the created secret and the account role, their acknowledgements go too.
-    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
+    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
   });
 });
 
