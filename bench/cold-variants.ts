@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { BUNDLE_FILE, esbuildOptions, functionBundle, PROJECT_ROOT } from '../infra/bundling';
+import { entryFile, esbuildOptions, functionBundle, PROJECT_ROOT } from '../infra/bundling';
 import { coldStart, median, startBenchWorld } from './common';
 
 /**
@@ -29,7 +29,7 @@ for (const [name, { build: overrides }] of Object.entries(variants)) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await build({ ...esbuildOptions(dir), ...overrides });
-  files[name] = resolve(dir, BUNDLE_FILE);
+  files[name] = resolve(dir, entryFile('onboarder'));
 }
 
 const world = await startBenchWorld();

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent as FullAgent, request } from 'undici';
-import { Agent, send } from '../lambda/atlas/undici';
+import { Agent, send } from '../lambda/atlas/transport';
 import { cpuPer, median } from './common';
 
 /**

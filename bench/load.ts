@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import type { OnboarderHandler } from '../lambda/app';
+import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import { localContext, messageBody, sqsRecords } from '../local/events';
 
 /**

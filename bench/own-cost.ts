@@ -1,5 +1,5 @@
-import { createHandler } from '../lambda/app';
-import type { Dispatcher } from '../lambda/atlas/undici';
+import { createHandler } from '../lambda/functions/onboarder/app';
+import type { Dispatcher } from '../lambda/atlas/transport';
 import { sqsRecords } from '../local/events';
 import { cpuPer, median, startBenchWorld } from './common';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { OnboarderHandler } from '../lambda/app';
+import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import { sqsRecords } from '../local/events';
 import { cpuPer, median } from './common';
 import { runQueue } from './load';

@@ -3,7 +3,7 @@
  * infra/README.md.
  */
 import { App } from 'aws-cdk-lib';
-import { RuleFileError } from '../lambda/rules/schema';
+import { RuleFileError } from '../lambda/contract';
 import { ContextError } from './context';
 import { defineApp } from './stack';
 

@@ -5,10 +5,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { InviteApi } from '../lambda/config';
-import type { LogLevel } from '../lambda/log';
+import type { InviteApi, LogLevel, OnboarderEnvironment } from '../lambda/contract';
 import { AtlasCredentials } from './atlas-credentials';
-import { BUNDLE_FILE, PROJECT_ROOT, bundleFunction } from './bundling';
+import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
@@ -191,7 +190,7 @@ export class AtlasOnboarder extends Construct {
           local: new FunctionBundling(roleMapping),
         },
       }),
-      handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
+      handler: handlerOf('onboarder'),
       runtime: lambda.Runtime.NODEJS_24_X,
       // Graviton: about 20% cheaper per GB-second, and the bundle is pure JavaScript, so nothing ties it to x86.
       architecture: lambda.Architecture.ARM_64,
@@ -210,7 +209,7 @@ export class AtlasOnboarder extends Construct {
         ...(props.batchConcurrency === undefined ? {} : { BATCH_CONCURRENCY: String(props.batchConcurrency) }),
         ...roleMappingEnvironment(roleMapping),
         // No NODE_OPTIONS=--enable-source-maps: it costs every cold start the source map's load (infra/bundling.ts).
-      },
+      } satisfies OnboarderEnvironment,
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -271,7 +270,7 @@ class FunctionBundling implements ILocalBundling {
   }
 
   tryBundle(outputDir: string): boolean {
-    bundleFunction(outputDir);
+    bundleFunction(outputDir, 'onboarder');
     copyRoleMappingInto(this.roleMapping, outputDir);
     return true;
   }

@@ -1,22 +1,48 @@
-import { readdirSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 
 /**
- * How the function is bundled, in one place: `cdk synth` (through {@link bundleFunction}, as the asset's local
+ * How the functions are bundled, in one place: `cdk synth` (through {@link bundleFunction}, as each asset's local
  * bundling), `npm run build` (`infra/bundle.ts`) and every benchmark read this object, so what is measured is exactly
  * what is shipped.
+ *
+ * Every function (`lambda/functions/<name>/handler.ts`, contract section 9) is built in one esbuild run, so that code
+ * they share lands in shared chunks: `<name>/index.mjs` for each entry, `chunk-<hash>.mjs` beside the folders. A
+ * function's asset holds its entry and the chunks it reaches, in that layout; its handler is `<name>/index.handler`.
  */
 
 /** The project root: where `package-lock.json` lives and where esbuild runs, so paths in the bundle are stable. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The function's entry point; its `handler` export is the Lambda handler. */
-export const FUNCTION_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
+const FUNCTIONS_DIR = join(PROJECT_ROOT, 'lambda/functions');
 
-/** File name of the bundle's entry inside the asset: the handler is `index.handler`. Its chunks lie beside it. */
+/** The deployed functions: each folder of `lambda/functions/` with a `handler.ts`. */
+export const FUNCTION_NAMES: readonly string[] = readdirSync(FUNCTIONS_DIR)
+  .filter((name) => existsSync(join(FUNCTIONS_DIR, name, 'handler.ts')))
+  .sort();
+
+/** A function's entry point; its `handler` export is the Lambda handler. */
+export function functionEntry(name: string): string {
+  return join(FUNCTIONS_DIR, name, 'handler.ts');
+}
+
+/** The onboarder's entry point, which the benchmarks measure. */
+export const FUNCTION_ENTRY = functionEntry('onboarder');
+
+/** File name of a function's bundle entry inside its folder of the output. */
 export const BUNDLE_FILE = 'index.mjs';
+
+/** Where a function's entry lies in the output (and in its asset): `onboarder/index.mjs`. */
+export function entryFile(name: string): string {
+  return `${name}/${BUNDLE_FILE}`;
+}
+
+/** The Lambda handler setting of a function: `onboarder/index.handler`. */
+export function handlerOf(name: string): string {
+  return `${name}/${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`;
+}
 
 /** The esbuild options we set; {@link esbuildOptions} adds the entry point and the output directory. */
 export type FunctionBundleOptions = Readonly<
@@ -91,10 +117,10 @@ export const functionBundle: FunctionBundleOptions = {
 };
 
 /**
- * The same options in the shape esbuild's API wants, writing the bundle into `outdir`.
+ * The same options in the shape esbuild's API wants, writing every function's bundle into `outdir`.
  *
  * @example
- * await build(esbuildOptions('bench/.out/shipped')); // bench/.out/shipped/index.mjs and its chunks
+ * await build(esbuildOptions('bench/.out/shipped')); // bench/.out/shipped/onboarder/index.mjs and the chunks
  */
 export function esbuildOptions(outdir: string, options: FunctionBundleOptions = functionBundle): BuildOptions {
   return {
@@ -104,11 +130,10 @@ export function esbuildOptions(outdir: string, options: FunctionBundleOptions = 
     alias: { ...options.alias },
     define: { ...options.define },
     bundle: true,
-    entryPoints: [FUNCTION_ENTRY],
+    // <name>/index.mjs (the handler is `<name>/index.handler`) and chunk-<hash>.mjs beside the folders: .mjs, as
+    // there is no package.json in the asset to say that .js files are ES modules.
+    entryPoints: Object.fromEntries(FUNCTION_NAMES.map((name) => [entryFile(name).replace(/\.mjs$/, ''), functionEntry(name)])),
     outdir,
-    // index.mjs (the handler is `index.handler`) and chunk-<hash>.mjs beside it: .mjs, as there is no package.json
-    // in the asset to say that .js files are ES modules.
-    entryNames: BUNDLE_FILE.replace(/\.mjs$/, ''),
     chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
     // Run from the project root, so paths in the bundle and its source maps are the same wherever it is built.
@@ -118,46 +143,81 @@ export function esbuildOptions(outdir: string, options: FunctionBundleOptions = 
 }
 
 /**
- * Bundles the function into `outdir`, synchronously: CDK's local bundling (`tryBundle`) cannot wait for a promise.
- * Answers the metafile. esbuild is a devDependency, so `cdk synth` never needs Docker.
+ * Bundles every function into `outdir`, synchronously (CDK's local bundling, `tryBundle`, cannot wait for a promise),
+ * and answers the metafile. esbuild is a devDependency, so `cdk synth` never needs Docker.
  *
  * @example
- * const metafile = bundleFunction(outputDir); // outputDir/index.mjs, chunk-<hash>.mjs, their .map files
+ * const metafile = bundleFunctions('dist'); // dist/onboarder/index.mjs, dist/chunk-<hash>.mjs, their .map files
  */
-export function bundleFunction(outdir: string, options: FunctionBundleOptions = functionBundle): Metafile {
+export function bundleFunctions(outdir: string, options: FunctionBundleOptions = functionBundle): Metafile {
   return buildSync({ ...esbuildOptions(outdir, options), metafile: true }).metafile;
 }
 
 /**
- * The output files a cold start loads before the handler runs: the entry and every chunk it imports statically,
- * as paths relative to the output directory. The rest is loaded when first used.
+ * One function's asset in `outdir`: every function is built (one run, so the chunks are those every asset shares),
+ * then what `name` never loads is taken out.
  *
  * @example
- * coldPathFiles(bundleFunction('dist')); // ['index.mjs', 'chunk-FZK5Q77J.mjs', …]
+ * bundleFunction(outputDir, 'onboarder'); // outputDir/onboarder/index.mjs and the chunks it loads, with their maps
  */
-export function coldPathFiles(metafile: Metafile): string[] {
+export function bundleFunction(outdir: string, name: string, options: FunctionBundleOptions = functionBundle): Metafile {
+  const metafile = bundleFunctions(outdir, options);
+  const kept = new Set(functionFiles(metafile, name, 'all'));
+  for (const output of Object.keys(metafile.outputs)) {
+    const file = relative(outdir, join(PROJECT_ROOT, output));
+    const code = file.replace(/\.map$/, '');
+    if (!kept.has(code)) rmSync(join(outdir, file), { force: true });
+  }
+  for (const other of FUNCTION_NAMES) if (other !== name) rmSync(join(outdir, other), { recursive: true, force: true });
+  return metafile;
+}
+
+/**
+ * The output files of one function, as paths relative to the output directory: with `cold`, those a cold start
+ * loads before the handler runs (the entry and every chunk it imports statically); with `all`, also those loaded
+ * when first used (dynamic imports).
+ *
+ * @example
+ * functionFiles(bundleFunctions('dist'), 'onboarder', 'cold'); // ['onboarder/index.mjs', 'chunk-FZK5Q77J.mjs', …]
+ */
+export function functionFiles(metafile: Metafile, name: string, which: 'cold' | 'all'): string[] {
   const outputs = metafile.outputs;
-  // The entry by its name: chunks loaded by a dynamic import have an entryPoint too.
-  const entry = Object.keys(outputs).find((file) => file === BUNDLE_FILE || file.endsWith(`/${BUNDLE_FILE}`))!;
+  // The entry by its path: chunks loaded by a dynamic import have an entryPoint too.
+  const suffix = `/${entryFile(name)}`;
+  const entry = Object.keys(outputs).find((file) => file === entryFile(name) || file.endsWith(suffix))!;
+  const root = entry.slice(0, entry.length - entryFile(name).length);
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const imported of outputs[file]!.imports) if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    for (const imported of outputs[file]!.imports) {
+      if (imported.external) continue;
+      if (imported.kind === 'import-statement' || (which === 'all' && imported.kind === 'dynamic-import')) visit(imported.path);
+    }
   };
   visit(entry);
-  const root = dirname(entry);
-  return [...seen].map((file) => relative(root, file));
+  return [...seen].map((file) => file.slice(root.length));
 }
 
 /**
- * The JavaScript files of a bundle directory (source maps and any rule file left out), sorted.
+ * The onboarder's cold path, as {@link functionFiles} with `cold`.
  *
  * @example
- * bundleFiles('dist'); // ['chunk-3N5SVSIG.mjs', …, 'index.mjs']
+ * coldPathFiles(bundleFunctions('dist')); // ['onboarder/index.mjs', 'chunk-FZK5Q77J.mjs', …]
+ */
+export function coldPathFiles(metafile: Metafile, name = 'onboarder'): string[] {
+  return functionFiles(metafile, name, 'cold');
+}
+
+/**
+ * The JavaScript files of a bundle directory (source maps and any rule file left out), as paths relative to it, sorted.
+ *
+ * @example
+ * bundleFiles('dist'); // ['chunk-3N5SVSIG.mjs', …, 'onboarder/index.mjs']
  */
 export function bundleFiles(outdir: string): string[] {
-  return readdirSync(outdir)
+  return (readdirSync(outdir, { recursive: true }) as string[])
     .filter((file) => file.endsWith('.mjs'))
+    .map((file) => file.split('\\').join('/'))
     .sort();
 }

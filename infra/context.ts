@@ -2,8 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { INVITE_APIS } from '../lambda/config';
-import { LOG_LEVELS } from '../lambda/log';
+import { INVITE_APIS, LOG_LEVELS } from '../lambda/contract';
 import type { AtlasOnboarderProps } from './atlas-onboarder';
 
 /**

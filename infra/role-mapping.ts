@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RuleFileError, parseRuleFile } from '../lambda/rules/schema';
+import { RuleFileError, parseRuleFile, type OnboarderEnvironment } from '../lambda/contract';
 
 /**
  * The rule file (contract section 5) on its way to the function: validated at synth with the function's own schema,
@@ -45,7 +45,7 @@ export function loadRoleMapping(path: string): RoleMapping {
 }
 
 /** The function's environment variable that carries the rule file. */
-export function roleMappingEnvironment(mapping: RoleMapping): Record<string, string> {
+export function roleMappingEnvironment(mapping: RoleMapping): Pick<OnboarderEnvironment, 'ROLE_MAPPING' | 'ROLE_MAPPING_FILE'> {
   return mapping.delivery === 'inline' ? { ROLE_MAPPING: mapping.json } : { ROLE_MAPPING_FILE: BUNDLED_ROLE_MAPPING_FILE };
 }
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isLeaving, parseMessageBody, type InputIssue } from '../lambda/events';
-import { conditionHolds, disallowedDirectRoles, grantsFor } from '../lambda/rules/engine';
-import { parseRuleFile, RuleFileError, type ConditionKey, type RuleFile } from '../lambda/rules/schema';
+import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
+import { explainBody } from '../lambda/preview/explain';
 
 /**
  * `npm run check-rules -- RULES [EVENT...]`: validates a rule file with the same schema as `cdk synth` and the
@@ -57,34 +56,33 @@ function bodiesOf(path: string): [string, string][] {
 }
 
 function explain(body: string, file: RuleFile): { invalid: boolean; text: string[] } {
-  const parsed = parseMessageBody(body);
-  if (!parsed.ok) return { invalid: true, text: [`✘ ${parsed.error}:`, ...parsed.issues.map((i: InputIssue) => `    ${i.path || '(body)'}: ${i.message}`)] };
-  const request = parsed.value;
-  if (request.kind === 'direct') {
-    const { invite } = request;
-    const refused = disallowedDirectRoles(invite, file);
+  const explained = explainBody(body, file);
+  if (explained.kind === 'invalid') {
+    return { invalid: true, text: [`✘ ${explained.error}:`, ...explained.issues.map((i) => `    ${i.path || '(body)'}: ${i.message}`)] };
+  }
+  const { plan } = explained;
+  if (explained.kind === 'direct') {
+    const { invite } = explained;
     return {
       invalid: false,
-      text: refused.length
-        ? [`✘ direct invite of ${invite.username} to ${invite.groupId} is not allowed: directInvites does not list ${refused.join(', ')} for it (403 / dead letter)`]
-        : [`✔ direct invite of ${invite.username} to ${invite.groupId} with ${invite.roles.join(', ')} is allowed`],
+      text:
+        plan.kind === 'refused'
+          ? [`✘ direct invite of ${invite.username} to ${invite.groupId} is not allowed: directInvites does not list ${plan.roles.join(', ')} for it (403 / dead letter)`]
+          : [`✔ direct invite of ${invite.username} to ${invite.groupId} with ${invite.roles.join(', ')} is allowed`],
     };
   }
-  const { event } = request;
-  const leaving = isLeaving(event);
+  const { event } = explained;
   const text = [`${event.id ?? '(no id)'}: ${event.source} ${event.type} for ${event.user.email}`];
-  for (const rule of file.rules) {
-    const failing = (Object.keys(rule.when) as ConditionKey[]).filter(
-      (key) => !(leaving && key === 'type') && !conditionHolds({ [key]: rule.when[key] }, event),
-    );
-    text.push(failing.length ? `  · ${rule.name}: no match (${failing.join(', ')} differ${failing.length === 1 ? 's' : ''})` : `  ✔ ${rule.name}: matches`);
+  for (const rule of explained.rules) {
+    const { failing } = rule;
+    text.push(failing.length ? `  · ${rule.rule}: no match (${failing.join(', ')} differ${failing.length === 1 ? 's' : ''})` : `  ✔ ${rule.rule}: matches`);
   }
-  const grants = grantsFor(event, file.rules, leaving);
-  if (grants.length === 0) text.push('→ no invitation (200 with results: [])');
-  else if (leaving) text.push(`→ a leaving event: nothing is invited; ${grants.length} project${grants.length === 1 ? '' : 's'} reported "ignored"`);
+  const actions = plan.kind === 'actions' ? plan.actions : [];
+  if (actions.length === 0) text.push('→ no invitation (200 with results: [])');
+  else if (explained.leaving) text.push(`→ a leaving event: nothing is invited; ${actions.length} project${actions.length === 1 ? '' : 's'} reported "ignored"`);
   else {
     text.push(`→ would invite ${event.user.email} to:`);
-    for (const g of grants) text.push(`    ${g.groupId}  ${g.roles.join(', ')}  (from ${g.rules.join(', ')})`);
+    for (const a of actions) text.push(`    ${a.groupId}  ${a.roles.join(', ')}  (from ${a.rules.join(', ')})`);
   }
   return { invalid: false, text };
 }

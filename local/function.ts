@@ -1,4 +1,4 @@
-import { createHandler, type OnboarderHandler } from '../lambda/app';
+import { createHandler, type OnboarderHandler } from '../lambda/functions/onboarder/app';
 import type { QueueActions } from '../lambda/adapters/sqs';
 import { startAtlasSandbox, type AtlasSandbox } from '../sandbox';
 

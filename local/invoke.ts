@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseAnyRequest } from '../lambda/events';
-import { ConfigError } from '../lambda/config';
+import { parseAnyRequest } from '../lambda/core/requests';
+import { ConfigError } from '../lambda/functions/onboarder/config';
 import { readableLine } from './console-log';
 import { httpApiEvent, localContext } from './events';
 import { startLocalFunction } from './function';

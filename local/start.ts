@@ -1,4 +1,4 @@
-import { ConfigError } from '../lambda/config';
+import { ConfigError } from '../lambda/functions/onboarder/config';
 import { readableLine } from './console-log';
 import { PortInUseError, startLocalGateway } from './gateway';
 

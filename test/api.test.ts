@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OnboarderHandler } from '../lambda/app';
+import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, PROJECT_A, PROJECT_B, restEvent, useWorld, type World } from './harness';
 
 let world: World;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AtlasClient } from '../lambda/atlas/client';
-import { fixedCredentials } from '../lambda/credentials';
+import { fixedCredentials } from '../lambda/atlas/credentials';
+import { Invitations } from '../lambda/atlas/invitations';
+import { AtlasSession } from '../lambda/atlas/session';
 import { Deadline } from '../lambda/deadline';
 import { Logger } from '../lambda/log';
 import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, sqsEvent, useWorld, type World } from './harness';
@@ -183,14 +184,15 @@ describe('already invited', () => {
   it('on the invites API: a 200 carrying an invitation made earlier is already_invited', async () => {
     world.atlas.seed({ groupId: PROJECT_B, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] });
     // Ask as if ten minutes later, so the invitation Atlas hands back predates the request.
-    const atlas = new AtlasClient({
+    const log = new Logger('error', () => undefined);
+    const session = new AtlasSession({
       baseUrl: world.atlas.url,
-      inviteApi: 'invites',
       retry: { maxAttempts: 2, attemptTimeoutMs: 2000, baseDelayMs: 10, maxDelayMs: 10 },
       credentials: fixedCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }),
-      log: new Logger('error', () => undefined),
+      log,
       now: () => Date.now() + 10 * 60_000,
     });
+    const atlas = new Invitations(session, 'invites', log);
     const outcome = await atlas.inviteToProject({ groupId: PROJECT_B, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] }, new Deadline(5000));
     expect(outcome).toEqual({ ok: true, status: 'already_invited', invitationId: world.atlas.invitations()[0]!.id });
   });

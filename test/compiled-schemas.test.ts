@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { COMPILE_AFTER, directInvite, onboardingEvent, tiered } from '../lambda/events';
-import { EVENT_SOURCES, EVENT_TYPES, PROJECT_ROLES } from '../lambda/rules/schema';
+import { COMPILE_AFTER, directInvite, onboardingEvent, tiered } from '../lambda/core/requests';
+import { EVENT_SOURCES, EVENT_TYPES, PROJECT_ROLES } from '../lambda/contract';
 
 // A warm container parses events with zod's compiled fast path (lambda/events.ts, `tiered`). It must answer exactly
 // what the runtime parser answers: the same data for what it accepts, the same issues for what it does not.

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../lambda/config';
+import { ConfigError, loadConfig } from '../lambda/functions/onboarder/config';
 
 const rules = JSON.stringify({ rules: [{ name: 'all', when: {}, invite: [{ groupId: '5f1e2d3c4b5a69788796a5b4', roles: ['GROUP_READ_ONLY'] }] }] });
 const base = { ROLE_MAPPING: rules, ATLAS_SECRET_ID: 'atlas/onboarder' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterAttributes, MAX_MESSAGE_BYTES } from '../lambda/aws';
+import { deadLetterAttributes, MAX_MESSAGE_BYTES } from '../lambda/aws/sqs';
 
 const sizeOf = (attributes: ReturnType<typeof deadLetterAttributes>) =>
   Object.entries(attributes).reduce((total, [name, a]) => total + Buffer.byteLength(name) + Buffer.byteLength(a.DataType) + Buffer.byteLength(a.StringValue), 0);

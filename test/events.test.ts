@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDirectInvite, parseMessageBody, parseOnboardingEvent } from '../lambda/events';
+import { parseMessageBody } from '../lambda/adapters/envelopes';
+import { parseDirectInvite, parseOnboardingEvent } from '../lambda/core/requests';
 
 const hire = {
   id: 'evt-2026-0001',

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/app';
+import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/functions/onboarder/app';
 import { localContext, messageBody, sqsRecords } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
 

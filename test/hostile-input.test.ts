@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnboarderHandler } from '../lambda/app';
-import { parseDirectInvite, parseJson, parseMessageBody, parseOnboardingEvent, type OnboardingRequest, type Parsed } from '../lambda/events';
+import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
+import { parseMessageBody } from '../lambda/adapters/envelopes';
+import { parseDirectInvite, parseJson, parseOnboardingEvent, type OnboardingRequest, type Parsed } from '../lambda/core/requests';
 import { batch, call, DIRECT_PROJECT, DLQ_URL, httpApiEvent, restEvent, sqsEvent, startWorld, linesWithSecrets, type World } from './harness';
 
 /**

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
 import { ATLAS_ONBOARDER_DEFAULTS, AtlasOnboarder } from '../infra/atlas-onboarder';
-import { BUNDLE_FILE, bundleFiles, esbuildOptions, functionBundle } from '../infra/bundling';
+import { bundleFiles, entryFile, esbuildOptions, functionBundle, functionFiles } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
 import { defineApp, type AtlasOnboarderStack } from '../infra/stack';
@@ -181,7 +181,7 @@ describe('the function', () => {
     expect(fn(defaults)[1]).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Handler: 'index.handler',
+      Handler: 'onboarder/index.handler',
       MemorySize: ATLAS_ONBOARDER_DEFAULTS.memorySize,
       Timeout: ATLAS_ONBOARDER_DEFAULTS.timeout.toSeconds(),
       TracingConfig: { Mode: 'Active' },
@@ -216,30 +216,31 @@ describe('the function', () => {
   function assetCode(s: Synth) {
     const dir = assetDir(s);
     const files = new Map(bundleFiles(dir).map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
-    const staticImports = (code: string) => [...code.matchAll(/\bimport ?(?:[\w$]+ ?,? ?)?(?:\{[^}]*\} ?|\* ?as [\w$]+ ?)?(?:from ?)?["'](\.\/[^"']+)["']/g)].map((m) => m[1]!.slice(2));
+    const staticImports = (file: string, code: string) =>
+      [...code.matchAll(/\bimport ?(?:[\w$]+ ?,? ?)?(?:\{[^}]*\} ?|\* ?as [\w$]+ ?)?(?:from ?)?["'](\.\.?\/[^"']+)["']/g)].map((m) => posix.join(posix.dirname(file), m[1]!));
     const coldPath = new Set<string>();
     const visit = (file: string) => {
       if (coldPath.has(file)) return;
       coldPath.add(file);
-      staticImports(files.get(file)!).forEach(visit);
+      staticImports(file, files.get(file)!).forEach(visit);
     };
-    visit(BUNDLE_FILE);
+    visit(entryFile('onboarder'));
     const sources = (file: string) => (JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sources: string[] }).sources;
     return { dir, files, coldPath, sources };
   }
 
   it('ships minified ES modules with the AWS SDK inside: an entry, its chunks, a require shim, source maps without sources', () => {
     const { dir, files } = assetCode(defaults);
-    expect(files.get(BUNDLE_FILE)).toMatch(/export ?\{[^}]*\bhandler\b/);
+    expect(files.get(entryFile('onboarder'))).toMatch(/export ?\{[^}]*\bhandler\b/);
     for (const [file, code] of files) {
-      expect(file).toMatch(/^(index|chunk-[A-Z0-9]+)\.mjs$/);
+      expect(file).toMatch(/^(onboarder\/index|chunk-[A-Z0-9]+)\.mjs$/);
       expect(code.startsWith(`${functionBundle.banner.js}\n`)).toBe(true);
       // Only Node built-ins and the bundle's own chunks are left to resolve: the SDK is ours, not the runtime's.
       const specifiers = [...code.matchAll(/\bimport ?(?:[^'";]*?from ?)?\(?["']([^"']+)["']/g)].map((m) => m[1]!);
-      expect(specifiers.filter((specifier) => !specifier.startsWith('node:') && !/^\.\/chunk-[A-Z0-9]+\.mjs$/.test(specifier))).toEqual([]);
+      expect(specifiers.filter((specifier) => !specifier.startsWith('node:') && !/^\.\.?\/chunk-[A-Z0-9]+\.mjs$/.test(specifier))).toEqual([]);
       // Minified (measured no slower to start, infra/bundling.ts): unminified, the entry alone runs to 30,000 lines.
       expect(code.split('\n').length).toBeLessThan(1000);
-      expect(code).toContain(`\n//# sourceMappingURL=${file}.map`);
+      expect(code).toContain(`\n//# sourceMappingURL=${basename(file)}.map`);
       const map = JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sourcesContent?: unknown };
       expect(map.sourcesContent).toBeUndefined();
     }
@@ -250,7 +251,7 @@ describe('the function', () => {
     const { files, coldPath, sources } = assetCode(defaults);
     const from = (fragment: string, inFiles: Iterable<string>) => [...inFiles].filter((file) => sources(file).some((source) => source.includes(fragment)));
     expect(coldPath.size).toBeGreaterThan(1); // the entry's static imports were found
-    expect(from('lambda/handler.ts', coldPath)).toEqual([BUNDLE_FILE]);
+    expect(from('lambda/functions/onboarder/handler.ts', coldPath)).toEqual([entryFile('onboarder')]);
     expect(from('node_modules/@aws-sdk/client-secrets-manager/', coldPath).length).toBeGreaterThan(0);
     expect(from('node_modules/@aws-sdk/client-sqs/', coldPath)).toEqual([]);
     expect(from('node_modules/@aws-sdk/client-sqs/', files.keys())).toHaveLength(1);
@@ -310,7 +311,7 @@ describe('the function', () => {
     const atlas = await startAtlasSandbox({ clients: { 'asset-client': 'asset-client-secret' } });
     const aws = await startAwsEndpoints({ secrets: { 'atlas/asset': JSON.stringify({ clientId: 'asset-client', clientSecret: 'asset-client-secret' }) } });
     try {
-      const { stdout } = await run(process.execPath, ['bench/cold-start.mjs', join(assetDir(defaults), BUNDLE_FILE), 'asset@example.com'], {
+      const { stdout } = await run(process.execPath, ['bench/cold-start.mjs', join(assetDir(defaults), entryFile('onboarder')), 'asset@example.com'], {
         env: shippedEnv(atlas.url, aws.url),
       });
       const lines = stdout.trim().split('\n');
@@ -338,7 +339,7 @@ describe('the function', () => {
       const answer = await handler({ Records: [record] }, { awsRequestId: 'asset', getRemainingTimeInMillis: () => 20000 });
       process.stdout.write('\\n' + JSON.stringify(answer) + '\\n');`;
     try {
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', invoke, join(assetDir(defaults), BUNDLE_FILE)], {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', invoke, join(assetDir(defaults), entryFile('onboarder'))], {
         env: shippedEnv(atlas.url, aws.url),
       });
       expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ batchItemFailures: [] });
@@ -362,11 +363,11 @@ describe('the function', () => {
 
   it('is bundled exactly as `npm run build` bundles it', async () => {
     const outdir = mkdtempSync(join(scratch, 'build-'));
-    await build(esbuildOptions(outdir));
+    const { metafile } = await build({ ...esbuildOptions(outdir), metafile: true });
     // Chunk names carry a hash that covers the source maps, whose paths are relative to where the bundle is written:
-    // the code is compared with the names left out.
+    // the code is compared with the names left out. The asset holds what the onboarder loads, now or later.
     const unnamed = (code: string) => code.replace(/chunk-[A-Z0-9]+\.mjs/g, 'chunk-*.mjs');
-    const built = bundleFiles(outdir).map((file) => unnamed(readFileSync(join(outdir, file), 'utf8')));
+    const built = functionFiles(metafile, 'onboarder', 'all').map((file) => unnamed(readFileSync(join(outdir, file), 'utf8')));
     expect(built.sort()).toEqual([...assetCode(defaults).files.values()].map(unnamed).sort());
   });
 });

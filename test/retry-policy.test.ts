@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAnswer, classifyTokenAnswer } from '../lambda/atlas/classify';
 import { AtlasError } from '../lambda/atlas/errors';
-import { backoffDelay, parseRetryAfter, withRetries, type AttemptOutcome } from '../lambda/atlas/retry';
+import { backoffDelay, parseRetryAfter, withRetries, } from '../lambda/atlas/retry';
+import type { Result } from '../lambda/failure';
 import { Deadline } from '../lambda/deadline';
 
 const policy = { maxAttempts: 5, attemptTimeoutMs: 1000, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -73,11 +74,11 @@ describe('backoff', () => {
 });
 
 describe('the retry loop', () => {
-  const transient = (retryAfterMs?: number): AttemptOutcome<string> => ({
+  const transient = (retryAfterMs?: number): Result<string> => ({
     ok: false,
     error: new AtlasError('transient', 'HTTP_503', 'down', { status: 503, ...(retryAfterMs !== undefined && { retryAfterMs }) }),
   });
-  const run = async (outcomes: AttemptOutcome<string>[], budgetMs = 60_000) => {
+  const run = async (outcomes: Result<string>[], budgetMs = 60_000) => {
     const slept: number[] = [];
     let calls = 0;
     const outcome = await withRetries(() => Promise.resolve(outcomes[calls++] ?? transient()), policy, new Deadline(budgetMs), {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { onboardingEvent, type OnboardingEvent } from '../lambda/events';
-import { disallowedDirectRoles, grantsFor } from '../lambda/rules/engine';
-import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/rules/schema';
+import { onboardingEvent, type OnboardingEvent } from '../lambda/core/requests';
+import { disallowedDirectRoles, grantsFor } from '../lambda/core/rules';
+import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
 
 const A = '5f1e2d3c4b5a69788796a5b4';
 const B = '64b7c8d9e0f1a2b3c4d5e6f7';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OnboarderHandler } from '../lambda/app';
+import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import { batch, DIRECT_PROJECT, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 let world: World;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAtlasAgent } from '../lambda/atlas/client';
-import { Agent, send, TimeoutError, type Dispatcher } from '../lambda/atlas/undici';
+import { createAtlasAgent } from '../lambda/atlas/session';
+import { Agent, send, TimeoutError, type Dispatcher } from '../lambda/atlas/transport';
 import { listenOnLoopback, readBody } from '../sandbox/loopback';
 
 // lambda/atlas/undici.ts sends through undici's dispatch with a handler of its own: what it reads, how it ends when

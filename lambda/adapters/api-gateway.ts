@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { parseDirectInvite, parseJson, parseOnboardingEvent, type InputIssue, type OnboardingRequest, type Parsed } from '../events';
+import type { OnboardingOutcome } from '../core/onboard';
+import { parseDirectInvite, parseJson, parseOnboardingEvent, type InputIssue, type OnboardingRequest, type Parsed } from '../core/requests';
+import { resultBody, verdictOf } from '../core/verdict';
 import type { Logger } from '../log';
-import type { OnboardingOutcome } from '../onboard';
-import { resultBody, verdictOf } from './answers';
 
 /**
  * The API Gateway adapter (contract section 4): REST API (payload 1.0) and HTTP API (payload 2.0) proxy events in,
@@ -26,7 +26,8 @@ const ROUTES: Record<string, (value: unknown) => Parsed<OnboardingRequest>> = {
   '/invites': parseDirectInvite,
 };
 
-export type RunOnboarding = (request: OnboardingRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+/** The core, as the API runs it. */
+export type RunApiRequest = (request: OnboardingRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
 
 export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
   const e = event as Partial<APIGatewayProxyEvent & APIGatewayProxyEventV2> | null;
@@ -39,7 +40,7 @@ export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
  * @example
  * const answer = await answerApiRequest(event, run, log); // { statusCode: 200, headers, body: '{"eventId":...}' }
  */
-export async function answerApiRequest(event: ApiGatewayEvent, run: RunOnboarding, baseLog: Logger): Promise<HttpAnswer> {
+export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiRequest, baseLog: Logger): Promise<HttpAnswer> {
   const { method, path, requestId } = requestLine(event);
   const log = baseLog.child({ requestId });
   // A request turned away before the core sees it is a decision too: one line, with what was wrong.

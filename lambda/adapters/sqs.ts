@@ -1,11 +1,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ConfigError } from '../config';
 import { mapConcurrently } from '../concurrency';
+import type { OnboardingOutcome, ProjectResult } from '../core/onboard';
+import type { InputIssue, OnboardingRequest } from '../core/requests';
+import { verdictOf } from '../core/verdict';
 import type { Deadline } from '../deadline';
-import { parseMessageBody, type OnboardingRequest } from '../events';
 import type { Logger } from '../log';
-import type { OnboardingOutcome } from '../onboard';
-import { describeFailures, describeIssues, verdictOf } from './answers';
+import { parseMessageBody } from './envelopes';
 
 /**
  * The SQS adapter (contract section 7): every record ends acknowledged (done, or dead-lettered with its reason) or
@@ -20,12 +20,13 @@ export interface QueueActions {
   delay(queueUrl: string, receiptHandle: string, seconds: number, timeoutMs: number): Promise<void>;
 }
 
-export type RunOnboarding = (request: OnboardingRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+/** The core, as the queue runs it. */
+export type RunQueuedRequest = (request: OnboardingRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
 
 export interface SqsAdapterOptions {
-  run: RunOnboarding;
+  run: RunQueuedRequest;
   queue: QueueActions;
-  deadLetterQueueUrl: string | undefined;
+  deadLetterQueueUrl: string;
   concurrency: number;
   /** Until when Atlas may be called. */
   deadline: Deadline;
@@ -54,13 +55,10 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * const { batchItemFailures } = await answerSqsBatch(event, { run, queue, deadLetterQueueUrl, concurrency: 10, deadline, log });
  */
 export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions): Promise<SQSBatchResponse> {
-  // Without a dead-letter queue a permanent failure has nowhere to go: fail the whole batch so nothing is lost.
-  if (!options.deadLetterQueueUrl) throw new ConfigError('DEAD_LETTER_QUEUE_URL', 'is required to process SQS messages');
-  const deadLetterQueueUrl = options.deadLetterQueueUrl;
   const decisions = await mapConcurrently(event.Records, options.concurrency, async (record) => {
     const log = options.log.child({ messageId: record.messageId });
     try {
-      return await decide(record, { ...options, deadLetterQueueUrl, log });
+      return await decide(record, { ...options, log });
     } catch (err) {
       log.error('message failed unexpectedly; leaving it for redelivery', { error: err as Error, outcome: 'redeliver' });
       return 'redeliver' as const;
@@ -75,7 +73,7 @@ export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions
   return { batchItemFailures };
 }
 
-async function decide(record: SQSRecord, options: SqsAdapterOptions & { deadLetterQueueUrl: string }): Promise<RecordDecision> {
+async function decide(record: SQSRecord, options: SqsAdapterOptions): Promise<RecordDecision> {
   const { log } = options;
   const parsed = parseMessageBody(record.body);
   if (!parsed.ok) return deadLetter(record, parsed.error, describeIssues(parsed.issues), options);
@@ -123,6 +121,16 @@ async function deadLetter(
     options.log.error('could not dead-letter the message; leaving it for redelivery', { outcome: 'redeliver', errorCode, awsError: (err as Error).name });
     return 'redeliver';
   }
+}
+
+/** One line naming each input problem, for a dead letter's `errorMessage`. */
+export function describeIssues(issues: readonly InputIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+}
+
+/** One line naming each project that failed for good, for a dead letter's `errorMessage`. */
+export function describeFailures(failures: readonly ProjectResult[]): string {
+  return failures.map((f) => `${f.groupId}: ${f.error?.code ?? 'FAILED'}: ${f.error?.message ?? ''}`).join('; ');
 }
 
 /** At least a moment: a call with no time at all would fail without trying, where a fast SQS could still answer. */

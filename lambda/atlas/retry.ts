@@ -1,9 +1,15 @@
 import type { Deadline } from '../deadline';
+import type { Failure, Result } from '../failure';
 import { AtlasError } from './errors';
 
 /**
  * The retry policy for Atlas calls, in one place: exponential backoff with full jitter, `Retry-After` honoured,
  * and never a wait or an attempt past the invocation's deadline.
+ *
+ * The other places that decide about trying again: `classify.ts` (what is transient), `session.ts` (a new token
+ * after a 401; the secret read again when Atlas refuses the credentials), `invitations.ts` (the `users` API after a
+ * 410), `aws/secrets-manager.ts` (the last good secret when a refresh fails), `core/verdict.ts` (redeliver or
+ * dead-letter), `adapters/sqs.ts` (the visibility of a message Atlas asked to wait for).
  */
 
 export interface RetryPolicy {
@@ -40,12 +46,10 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return Math.floor(random() * ceiling);
 }
 
-export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; error: AtlasError };
-
 export interface RetryHooks {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  onRetry?: (error: AtlasError, attempt: number, delayMs: number) => void;
+  onRetry?: (error: Failure, attempt: number, delayMs: number) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -58,13 +62,13 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * caller can ask to be redelivered then instead of spending the invocation waiting.
  */
 export async function withRetries<T>(
-  attempt: (timeoutMs: number, attemptNumber: number) => Promise<AttemptOutcome<T>>,
+  attempt: (timeoutMs: number, attemptNumber: number) => Promise<Result<T>>,
   policy: RetryPolicy,
   deadline: Deadline,
   hooks: RetryHooks = {},
-): Promise<AttemptOutcome<T>> {
+): Promise<Result<T>> {
   const sleep = hooks.sleep ?? defaultSleep;
-  let last: AtlasError | undefined;
+  let last: Failure | undefined;
   for (let n = 1; n <= policy.maxAttempts; n++) {
     const left = deadline.remainingMs();
     if (left < MIN_ATTEMPT_MS) break;

@@ -1,5 +1,4 @@
-import type { InputIssue } from '../events';
-import type { ProjectDecision, ProjectResult } from '../onboard';
+import type { ProjectDecision, ProjectResult } from './onboard';
 
 /**
  * What the adapters conclude from a core outcome, in one place: the API's status code and the queue's decision
@@ -26,14 +25,4 @@ export function verdictOf(decisions: readonly ProjectDecision[]): Verdict {
 /** The contract's result body. */
 export function resultBody(eventId: string, decisions: readonly ProjectDecision[]): { eventId: string; results: ProjectResult[] } {
   return { eventId, results: decisions.map((d) => d.result) };
-}
-
-/** One line naming each input problem, for a dead letter's `errorMessage`. */
-export function describeIssues(issues: readonly InputIssue[]): string {
-  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-}
-
-/** One line naming each project that failed for good, for a dead letter's `errorMessage`. */
-export function describeFailures(failures: readonly ProjectResult[]): string {
-  return failures.map((f) => `${f.groupId}: ${f.error?.code ?? 'FAILED'}: ${f.error?.message ?? ''}`).join('; ');
 }

@@ -1,11 +1,14 @@
 import type { Dispatcher } from 'undici';
 import UndiciAgent from 'undici/lib/dispatcher/agent.js';
 import undiciSymbols from 'undici/lib/core/symbols.js';
+import type { Result } from '../failure';
+import { classifyFailure } from './classify';
 
 /**
- * The one door to undici: its agent module alone, as the package entry also loads fetch, WebSocket, the caches and
- * the mocks (50 ms of a cold start when measured, 243 ms against 192 ms). undici has no `exports` map closing the
- * path, the lock file pins the version, and a release that moved the file fails the build and every Atlas test.
+ * The Atlas client's transport, and the one door to undici: its agent module alone, as the package entry also loads
+ * fetch, WebSocket, the caches and the mocks (bench/cold-variants.ts measures what that costs a cold start). undici
+ * has no `exports` map closing the path, the lock file pins the version, and a release that moved the file fails the
+ * build and every Atlas test.
  */
 
 export type { Dispatcher };
@@ -25,7 +28,8 @@ export interface Answer {
 export interface SendOptions {
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
-  body: string;
+  /** None for GET and DELETE. */
+  body?: string;
   /** The call ends with a {@link TimeoutError} after this long, wherever the request is. */
   timeoutMs: number;
 }
@@ -41,7 +45,7 @@ export class TimeoutError extends Error {
 /**
  * Sends one request through `dispatcher` and reads the answer whole, with a handler that collects the chunks and one
  * timer that aborts the dispatch itself: no readable stream, async resource or AbortSignal per call, as `request`
- * has (bench/http-client.ts: 75-90 us of CPU per request against 126-146 us).
+ * has (bench/http-client.ts compares the two).
  *
  * @example
  * const answer = await send(agent, `${base}/api/oauth/token`, { method: 'POST', headers, body, timeoutMs: 5_000 });
@@ -80,7 +84,7 @@ export function send(dispatcher: Dispatcher, url: string, options: SendOptions):
       path: `${pathname}${search}`,
       method: options.method,
       headers: options.headers,
-      body: options.body,
+      body: options.body ?? null,
       [kQueuedAbort]: (cancel: (reason: Error) => void) => (leaveQueue = cancel),
     };
     try {
@@ -121,4 +125,20 @@ export function send(dispatcher: Dispatcher, url: string, options: SendOptions):
 function utf8(chunks: Buffer[]): string {
   const text = Buffer.concat(chunks).toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * One request to Atlas within `timeoutMs`, any method. No answer at all (a timeout, a reset, a refused connection)
+ * comes back as a classified failure; an answer, whatever its status, comes back for the caller to classify.
+ *
+ * @example
+ * const sent = await exchange(agent, `${base}/api/oauth/token`, { method: 'POST', headers, body: 'grant_type=client_credentials', timeoutMs: 5_000 });
+ * if (sent.ok) console.log(sent.value.statusCode);
+ */
+export async function exchange(dispatcher: Dispatcher, url: string, options: SendOptions): Promise<Result<Answer>> {
+  try {
+    return { ok: true, value: await send(dispatcher, url, options) };
+  } catch (err) {
+    return { ok: false, error: classifyFailure(err, err instanceof TimeoutError) };
+  }
 }

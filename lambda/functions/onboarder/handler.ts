@@ -2,8 +2,9 @@ import { createHandler, type OnboarderHandler } from './app';
 import { ConfigError } from './config';
 
 /**
- * The Lambda entry point for API Gateway (REST and HTTP API proxy events) and SQS. Configuration is read and
- * checked here, at start-up: a bad value stops the container with a message naming the variable.
+ * The onboarder's Lambda entry point (contract section 9), for API Gateway (REST and HTTP API proxy events) and SQS.
+ * Configuration is read and checked here, at start-up: a bad value stops the container with a message naming the
+ * variable.
  */
 export const handler: OnboarderHandler = (() => {
   try {

@@ -1,20 +1,25 @@
+import '../../zod-messages';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import type { Dispatcher } from './atlas/undici';
-import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type HttpAnswer } from './adapters/api-gateway';
-import { answerSqsBatch, isSqsEvent, type QueueActions } from './adapters/sqs';
-import { AtlasClient } from './atlas/client';
-import type { RetryHooks } from './atlas/retry';
-import { createSecretsManagerClient, sqsQueueActions } from './aws';
-import { loadConfig, type Config } from './config';
-import { fixedCredentials, SecretsManagerCredentials } from './credentials';
-import { Deadline } from './deadline';
-import { InviteLedger } from './ledger';
-import { flushLogs, Logger, type LogSink } from './log';
-import { onboard, type OnboardingDeps } from './onboard';
+import * as z from 'zod/mini';
+import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type HttpAnswer } from '../../adapters/api-gateway';
+import { answerSqsBatch, isSqsEvent, type QueueActions } from '../../adapters/sqs';
+import { fixedCredentials, type Credentials, type CredentialsSource } from '../../atlas/credentials';
+import { Invitations, type InviteOutcome } from '../../atlas/invitations';
+import type { RetryHooks } from '../../atlas/retry';
+import { AtlasSession } from '../../atlas/session';
+import type { Dispatcher } from '../../atlas/transport';
+import { CachedSecret, createSecretsManagerClient } from '../../aws/secrets-manager';
+import { sqsQueueActions } from '../../aws/sqs';
+import { ActionLedger } from '../../core/ledger';
+import { onboard, type OnboardingDeps } from '../../core/onboard';
+import { Deadline } from '../../deadline';
+import { flushLogs, Logger, type LogSink } from '../../log';
+import { ConfigError, loadConfig, type Config } from './config';
 
 /**
- * The composition root: configuration, clients and caches that a warm container reuses, and the handler that routes
- * an invocation to its adapter. `handler.ts` builds one from `process.env`; tests and the local runner build their own.
+ * The onboarder's composition root: configuration, clients and caches that a warm container reuses, and the handler
+ * that routes an invocation to its adapter. `handler.ts` builds one from `process.env`; tests and the local runner
+ * build their own.
  */
 
 /** API Gateway's REST integration gives up after 29 s: an answer after that reaches nobody. */
@@ -47,7 +52,7 @@ export interface HandlerOptions {
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): OnboarderHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
-  const deps: OnboardingDeps = { rules: config.rules, atlas: createAtlas(config, env, log, options), ledger: new InviteLedger() };
+  const deps: OnboardingDeps = { rules: config.rules, atlas: createInvitations(config, env, log, options), ledger: new ActionLedger<InviteOutcome>() };
   const queue = options.queue ?? sqsQueueActions(env);
 
   const handle: OnboarderHandler = async (event, context) => {
@@ -56,6 +61,8 @@ export function createHandler(env: Record<string, string | undefined>, options: 
     const invocationLog = awsRequestId ? log.child({ awsRequestId }) : log;
 
     if (isSqsEvent(event)) {
+      // Without a dead-letter queue a permanent failure has nowhere to go: fail the whole batch so nothing is lost.
+      if (!config.deadLetterQueueUrl) throw new ConfigError('DEAD_LETTER_QUEUE_URL', 'is required to process SQS messages');
       const deadline = new Deadline(remainingMs - config.deadlineMarginMs);
       return answerSqsBatch(event, {
         run: (request, o) => onboard(request, deps, { dryRun: config.dryRun, deadline, log: o.log, fallbackId: o.fallbackId }),
@@ -93,20 +100,34 @@ export function createHandler(env: Record<string, string | undefined>, options: 
   };
 }
 
-function createAtlas(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): AtlasClient | undefined {
+/** The Atlas credentials secret's SecretString (contract section 2). */
+const credentialsSecret = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
+
+function createInvitations(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): Invitations | undefined {
   if (!config.credentials) return undefined;
-  const credentials =
-    'secretId' in config.credentials
-      ? new SecretsManagerCredentials(createSecretsManagerClient(env), config.credentials.secretId, config.secretTtlMs, log)
-      : fixedCredentials(config.credentials.fixed);
-  if ('fixed' in config.credentials) log.addSecret(config.credentials.fixed.clientSecret);
-  return new AtlasClient({
+  let credentials: CredentialsSource;
+  if ('secretId' in config.credentials) {
+    credentials = new CachedSecret<Credentials>({
+      client: createSecretsManagerClient(env),
+      secretId: config.credentials.secretId,
+      schema: credentialsSecret,
+      shape: '{"clientId": "...", "clientSecret": "..."}',
+      label: 'the Atlas credentials secret',
+      ttlMs: config.secretTtlMs,
+      log,
+      onRead: (value) => log.addSecret(value.clientSecret),
+    });
+  } else {
+    credentials = fixedCredentials(config.credentials.fixed);
+    log.addSecret(config.credentials.fixed.clientSecret);
+  }
+  const session = new AtlasSession({
     baseUrl: config.atlasBaseUrl,
-    inviteApi: config.inviteApi,
     retry: config.retry,
     credentials,
     log,
     ...(options.dispatcher && { dispatcher: options.dispatcher }),
     ...(options.retryHooks && { hooks: options.retryHooks }),
   });
+  return new Invitations(session, config.inviteApi, log);
 }

@@ -1,16 +1,16 @@
-import './zod-messages';
+import '../../zod-messages';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
-import { LOG_LEVELS, type LogLevel } from './log';
-import { parseRuleFile, RuleFileError, type RuleFile } from './rules/schema';
+import type { Credentials } from '../../atlas/credentials';
+import type { OnboarderVariable } from '../../contract/environment';
+import { parseRuleFile, RuleFileError, type RuleFile } from '../../contract/rule-file';
+import { INVITE_APIS, LOG_LEVELS, type InviteApi, type LogLevel } from '../../contract/vocabulary';
 
 /**
- * The function's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
- * {@link ConfigError} that names the variable.
+ * The onboarder's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
+ * {@link ConfigError} that names the variable. The variables are the contract's (`contract/environment.ts`): this
+ * parser must read every one of them and no other, which the type-check holds it to.
  */
-
-export const INVITE_APIS = ['invites', 'users'] as const;
-export type InviteApi = (typeof INVITE_APIS)[number];
 
 const FLAG_VALUES = ['true', 'false', '1', '0'] as const;
 const flag = z.pipe(
@@ -27,7 +27,7 @@ const nonNegativeInt = (max: number) =>
     .check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be at least 0' }), z.lte(max, { error: `must be at most ${max}` }));
 const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
 
-const environment = z.object({
+const variables = {
   ATLAS_SECRET_ID: optionalText,
   ATLAS_CLIENT_ID: optionalText,
   ATLAS_CLIENT_SECRET: optionalText,
@@ -51,9 +51,8 @@ const environment = z.object({
   BATCH_CONCURRENCY: z._default(positiveInt(100), 10),
   DEADLINE_MARGIN_MS: z._default(nonNegativeInt(60_000), 1_000),
   LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
-});
-
-export type Credentials = { clientId: string; clientSecret: string };
+} satisfies Record<OnboarderVariable, z.ZodMiniType>;
+const environment = z.object(variables);
 
 export interface Config {
   atlasBaseUrl: string;

@@ -1,41 +1,11 @@
 import '../zod-messages';
 import * as z from 'zod/mini';
+import { EVENT_SOURCES, EVENT_TYPES, groupId, projectRole } from './vocabulary';
 
 /**
  * The rule file (contract section 5): one schema, used by `cdk synth` (infra) and at start-up (the function),
  * so a rule that fails one fails the other with the same message.
  */
-
-/** Atlas project roles that a rule or a direct invite may grant. */
-export const PROJECT_ROLES = [
-  'GROUP_BACKUP_MANAGER',
-  'GROUP_CLUSTER_MANAGER',
-  'GROUP_DATA_ACCESS_ADMIN',
-  'GROUP_DATA_ACCESS_READ_ONLY',
-  'GROUP_DATA_ACCESS_READ_WRITE',
-  'GROUP_DATABASE_ACCESS_ADMIN',
-  'GROUP_OBSERVABILITY_VIEWER',
-  'GROUP_OWNER',
-  'GROUP_READ_ONLY',
-  'GROUP_SEARCH_INDEX_EDITOR',
-  'GROUP_STREAM_PROCESSING_OWNER',
-] as const;
-export type ProjectRole = (typeof PROJECT_ROLES)[number];
-
-export const EVENT_SOURCES = ['hr', 'sso'] as const;
-export type EventSource = (typeof EVENT_SOURCES)[number];
-
-export const JOINING_TYPES = ['employee.hired', 'employee.updated', 'user.created', 'group.member.added'] as const;
-export const LEAVING_TYPES = ['employee.terminated', 'group.member.removed', 'user.deactivated'] as const;
-export const EVENT_TYPES = [...JOINING_TYPES, ...LEAVING_TYPES] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas project role ${JSON.stringify(i.input)}` });
-
-/** A 24-hex Atlas project id: also what keeps a path segment out of the invite URL. */
-export const groupId = z
-  .string()
-  .check(z.regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-character lowercase hexadecimal Atlas project id' }));
 
 const roleList = z
   .array(projectRole)

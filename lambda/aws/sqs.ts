@@ -1,18 +1,12 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as SqsSdk from '@aws-sdk/client-sqs';
-import type { QueueActions } from './adapters/sqs';
+import type { QueueActions } from '../adapters/sqs';
 
 /**
- * The AWS clients, built once per container. They honour the SDK's standard variables, including
- * `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SQS` for local runs and tests.
+ * SQS behind the adapter's port: dead letters and visibility changes. The client honours the SDK's standard
+ * variables, including `AWS_ENDPOINT_URL_SQS` for local runs and tests.
  */
 
 type Env = Record<string, string | undefined>;
-
-export function createSecretsManagerClient(env: Env): SecretsManagerClient {
-  const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
-  return new SecretsManagerClient({ ...(env.AWS_REGION && { region: env.AWS_REGION }), ...(endpoint && { endpoint }) });
-}
 
 /** The most SQS takes in one message, body and attributes (names, types and values) counted together. */
 export const MAX_MESSAGE_BYTES = 262_144;

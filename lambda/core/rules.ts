@@ -1,5 +1,6 @@
-import type { DirectInvite, OnboardingEvent } from '../events';
-import { normalise, PROJECT_ROLES, type ConditionKey, type ProjectRole, type Rule, type RuleCondition, type RuleFile } from './schema';
+import { normalise, type ConditionKey, type Rule, type RuleCondition, type RuleFile } from '../contract/rule-file';
+import { PROJECT_ROLES, type ProjectRole } from '../contract/vocabulary';
+import type { DirectInvite, OnboardingEvent } from './requests';
 
 /**
  * The rule engine (contract section 5): pure, no I/O, no clock.
@@ -54,12 +55,40 @@ export function conditionHolds(when: RuleCondition, event: OnboardingEvent, igno
   return true;
 }
 
+/** The keys a leaving event is not compared on: its `type` is a leaving one, which no joining rule names. */
+function ignoredKeys(leaving: boolean): readonly ConditionKey[] {
+  return leaving ? ['type'] : [];
+}
+
 /**
  * The rules that match an event. For a leaving event, `type` is left out of the comparison, so the answer names the
  * projects the person's attributes map to (each reported `ignored`, never invited).
  */
 export function matchingRules(event: OnboardingEvent, rules: readonly Rule[], leaving: boolean): Rule[] {
-  return rules.filter((rule) => conditionHolds(rule.when, event, leaving ? ['type'] : []));
+  return rules.filter((rule) => conditionHolds(rule.when, event, ignoredKeys(leaving)));
+}
+
+/** Why a rule matched an event or not: the `when` keys that do not hold (none: it matches). */
+export interface RuleExplanation {
+  rule: string;
+  matches: boolean;
+  /** The keys of `when` whose values the event does not have, in the rule's order. */
+  failing: ConditionKey[];
+  /** The keys left out of the comparison (`type`, for a leaving event). */
+  ignored: ConditionKey[];
+}
+
+/**
+ * Explains one rule against one event, with the very comparison {@link matchingRules} makes.
+ *
+ * @example
+ * explain(event, rule, false); // { rule: 'finance', matches: false, failing: ['department'], ignored: [] }
+ */
+export function explain(event: OnboardingEvent, rule: Rule, leaving: boolean): RuleExplanation {
+  const ignore = ignoredKeys(leaving);
+  const keys = prepare(rule.when).map(([key]) => key);
+  const failing = keys.filter((key) => !ignore.includes(key) && !conditionHolds(rule.when, event, keys.filter((other) => other !== key)));
+  return { rule: rule.name, matches: failing.length === 0, failing, ignored: keys.filter((key) => ignore.includes(key)) };
 }
 
 /**

@@ -1,0 +1,202 @@
+import { Deadline } from '../deadline';
+import type { Result } from '../failure';
+import type { Logger } from '../log';
+import { classifyAnswer, classifyTokenAnswer } from './classify';
+import type { Credentials, CredentialsSource } from './credentials';
+import { AtlasError } from './errors';
+import { withRetries, type RetryHooks, type RetryPolicy } from './retry';
+import { Agent, exchange, type Answer, type Dispatcher } from './transport';
+
+/**
+ * The Atlas session: one authorised, retried request to the Administration API, whatever its method or resource.
+ * It holds the token cache, fetches a new token after a 401, retries what is transient and keeps within the deadline;
+ * the operations on top (`invitations.ts`) only say what to send and how to read a success.
+ */
+
+/** Refresh this long before Atlas says a token expires (its Go SDK uses 10 s; clocks and slow calls need more). */
+const EXPIRY_MARGIN_MS = 60_000;
+const USER_AGENT = 'atlas-onboarder/0.1';
+
+/** One call of the Administration API. */
+export interface AtlasRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** From `/api/atlas/v2/...`, query included. */
+  path: string;
+  /** The resource version's media type (`application/vnd.atlas.2023-01-01+json`), sent as `Accept` and, with a body, `Content-Type`. */
+  mediaType: string;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+/** A successful (2xx) answer, and when the request that got it was sent. */
+export interface AtlasReply {
+  status: number;
+  body: string;
+  sentAt: number;
+}
+
+export interface AtlasSessionOptions {
+  baseUrl: string;
+  retry: RetryPolicy;
+  credentials: CredentialsSource;
+  log: Logger;
+  dispatcher?: Dispatcher;
+  now?: () => number;
+  hooks?: RetryHooks;
+}
+
+/**
+ * One keep-alive connection pool per container. Connections idle longer than Atlas's own keep-alive would be
+ * closed under us; undici honours the server's `Keep-Alive` hint up to `keepAliveMaxTimeout`. HTTP/1.1 only: undici 8
+ * offers HTTP/2 in its TLS hello by default, and everything here (the timeout of a request still waiting for a
+ * connection, `connections`, the tests and the benchmarks) is HTTP/1.1.
+ */
+export function createAtlasAgent(): Agent {
+  return new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32, allowH2: false, connect: { timeout: 5_000 } });
+}
+
+export class AtlasSession {
+  private readonly tokens: TokenCache;
+  private readonly dispatcher: Dispatcher;
+  private readonly now: () => number;
+
+  constructor(private readonly options: AtlasSessionOptions) {
+    this.dispatcher = options.dispatcher ?? createAtlasAgent();
+    this.now = options.now ?? Date.now;
+    this.tokens = new TokenCache(options.baseUrl, options.credentials, this.dispatcher, options.log, this.now);
+  }
+
+  /**
+   * Sends `request` with a live token, retrying transient failures within `deadline`. A success is the answer; any
+   * other answer is a classified {@link AtlasError} (`conflict` included: the caller decides what "already there" means).
+   * `logFields` go on the line each retry writes.
+   *
+   * @example
+   * const reply = await session.call({ method: 'GET', path: `/api/atlas/v2/groups/${groupId}/users?username=${u}`, mediaType }, deadline, { groupId });
+   */
+  call(request: AtlasRequest, deadline: Deadline, logFields: Record<string, unknown> = {}): Promise<Result<AtlasReply>> {
+    return withRetries((timeoutMs) => this.attempt(request, timeoutMs), this.options.retry, deadline, {
+      ...this.options.hooks,
+      onRetry: (error, attempt, delayMs) => {
+        this.options.log.info('retrying Atlas call', { ...logFields, errorCode: error.code, kind: error.kind, attempt, delayMs });
+        this.options.hooks?.onRetry?.(error, attempt, delayMs);
+      },
+    });
+  }
+
+  /** One attempt: a token and the request, plus at most one more with a fresh token after a 401, all within `timeoutMs`. */
+  private async attempt(request: AtlasRequest, timeoutMs: number): Promise<Result<AtlasReply>> {
+    const budget = new Deadline(timeoutMs);
+    let refreshed = false;
+    for (;;) {
+      const token = await this.tokens.get(budget.remainingMs());
+      if (!token.ok) return token;
+      const sentAt = this.now();
+      const sent = await exchange(this.dispatcher, `${this.options.baseUrl}${request.path}`, {
+        method: request.method,
+        headers: {
+          authorization: `Bearer ${token.value}`,
+          accept: request.mediaType,
+          ...(request.body !== undefined && { 'content-type': request.mediaType }),
+          'user-agent': USER_AGENT,
+        },
+        ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
+        timeoutMs: budget.remainingMs(),
+      });
+      if (!sent.ok) return sent;
+      const answer = sent.value;
+      const error = classifyAnswer(answer.statusCode, answer.headers, answer.body, this.now());
+      if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
+      if (error.details.status === 401 && !refreshed) {
+        // A token Atlas no longer honours (expired early, revoked): fetch a new one, once.
+        this.tokens.invalidate(token.value);
+        refreshed = true;
+        continue;
+      }
+      return { ok: false, error };
+    }
+  }
+}
+
+/**
+ * OAuth access tokens for the service account (client credentials), cached until shortly before they expire: a
+ * service account may hold at most 100 live tokens. Concurrent callers share one token request.
+ *
+ * @example
+ * const tokens = new TokenCache('https://cloud.mongodb.com', credentials, agent, log);
+ * const token = await tokens.get(10_000);
+ */
+export class TokenCache {
+  private current: { token: string; expiresAt: number } | undefined;
+  private inFlight: Promise<Result<string>> | undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly credentials: CredentialsSource,
+    private readonly dispatcher: Dispatcher,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A live token, or why there is none. */
+  get(timeoutMs: number): Promise<Result<string>> {
+    if (this.current && this.now() < this.current.expiresAt) return Promise.resolve({ ok: true, value: this.current.token });
+    this.inFlight ??= this.fetchToken(timeoutMs).finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  /** Atlas refused `token` (401): forget it, unless a newer one has replaced it already. */
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+
+  private async fetchToken(timeoutMs: number): Promise<Result<string>> {
+    const budget = new Deadline(timeoutMs);
+    const credentials = await this.credentials.get(budget.remainingMs());
+    if (!credentials.ok) return credentials;
+    const answer = await this.requestToken(credentials.value, budget.remainingMs());
+    if (answer.ok || answer.error.details.status !== 401) return answer;
+    // The secret may have been rotated since we read it: read it again once before giving up.
+    this.credentials.invalidate();
+    const fresh = await this.credentials.get(budget.remainingMs());
+    if (!fresh.ok) return fresh;
+    if (fresh.value.clientId === credentials.value.clientId && fresh.value.clientSecret === credentials.value.clientSecret) return answer;
+    return this.requestToken(fresh.value, budget.remainingMs());
+  }
+
+  /** A new token (also cached), or why there is none. */
+  private async requestToken({ clientId, clientSecret }: Credentials, timeoutMs: number): Promise<Result<string>> {
+    // OAuth client credentials are form-urlencoded before base64 (RFC 6749 section 2.3.1), as MongoDB's SDKs do.
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    const sent = await exchange(this.dispatcher, `${this.baseUrl}/api/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: 'grant_type=client_credentials',
+      timeoutMs,
+    });
+    if (!sent.ok) return sent;
+    const answer: Answer = sent.value;
+    const error = classifyTokenAnswer(answer.statusCode, answer.headers, answer.body, this.now());
+    if (error) {
+      this.log.warn('Atlas token request failed', { status: answer.statusCode, errorCode: error.code, kind: error.kind });
+      return { ok: false, error };
+    }
+    const parsed = parseTokenBody(answer.body);
+    if (!parsed) return { ok: false, error: new AtlasError('transient', 'TOKEN_MALFORMED', 'the token endpoint answered without an access token') };
+    this.log.addSecret(parsed.token);
+    this.current = { token: parsed.token, expiresAt: this.now() + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
+    this.log.info('obtained an Atlas access token', { expiresInSeconds: parsed.expiresInMs / 1000 });
+    return { ok: true, value: parsed.token };
+  }
+}
+
+function parseTokenBody(body: string): { token: string; expiresInMs: number } | undefined {
+  try {
+    const value = JSON.parse(body) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof value.access_token !== 'string' || value.access_token.length === 0) return undefined;
+    const expiresIn = typeof value.expires_in === 'number' && value.expires_in > 0 ? value.expires_in : 3600;
+    return { token: value.access_token, expiresInMs: expiresIn * 1000 };
+  } catch {
+    return undefined;
+  }
+}

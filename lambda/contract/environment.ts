@@ -1,0 +1,29 @@
+/**
+ * Each function's environment (contract sections 2 and 9): the variable names, in one place. The function's own
+ * configuration parser is typed against them (`functions/<name>/config.ts`), and `infra/` writes the environment
+ * through {@link OnboarderEnvironment}, so a name renamed on one side and not the other fails the type-check.
+ */
+
+export const ONBOARDER_VARIABLES = [
+  'ATLAS_SECRET_ID',
+  'ATLAS_CLIENT_ID',
+  'ATLAS_CLIENT_SECRET',
+  'ATLAS_BASE_URL',
+  'ATLAS_INVITE_API',
+  'ROLE_MAPPING_FILE',
+  'ROLE_MAPPING',
+  'DEAD_LETTER_QUEUE_URL',
+  'DRY_RUN',
+  'ATLAS_MAX_ATTEMPTS',
+  'ATLAS_TIMEOUT_MS',
+  'ATLAS_RETRY_BASE_MS',
+  'ATLAS_RETRY_MAX_MS',
+  'SECRET_TTL_SECONDS',
+  'BATCH_CONCURRENCY',
+  'DEADLINE_MARGIN_MS',
+  'LOG_LEVEL',
+] as const;
+export type OnboarderVariable = (typeof ONBOARDER_VARIABLES)[number];
+
+/** What infra may write into the onboarder's environment: its own variables, as strings, and nothing else. */
+export type OnboarderEnvironment = { readonly [K in OnboarderVariable]?: string };

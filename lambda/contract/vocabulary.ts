@@ -1,0 +1,52 @@
+import '../zod-messages';
+import * as z from 'zod/mini';
+
+/**
+ * The product's shared words (contract sections 2, 3, 5 and 6): event sources and types, Atlas project roles and
+ * ids, the invitation APIs and the log levels. The function, the rule-file schema, `infra/` and the local tools all
+ * take them from here, so a word added or renamed is added or renamed everywhere at once.
+ */
+
+/** Atlas project roles that a rule or a direct invite may grant, in the contract's order. */
+export const PROJECT_ROLES = [
+  'GROUP_BACKUP_MANAGER',
+  'GROUP_CLUSTER_MANAGER',
+  'GROUP_DATA_ACCESS_ADMIN',
+  'GROUP_DATA_ACCESS_READ_ONLY',
+  'GROUP_DATA_ACCESS_READ_WRITE',
+  'GROUP_DATABASE_ACCESS_ADMIN',
+  'GROUP_OBSERVABILITY_VIEWER',
+  'GROUP_OWNER',
+  'GROUP_READ_ONLY',
+  'GROUP_SEARCH_INDEX_EDITOR',
+  'GROUP_STREAM_PROCESSING_OWNER',
+] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const EVENT_SOURCES = ['hr', 'sso'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+export const JOINING_TYPES = ['employee.hired', 'employee.updated', 'user.created', 'group.member.added'] as const;
+export const LEAVING_TYPES = ['employee.terminated', 'group.member.removed', 'user.deactivated'] as const;
+export const EVENT_TYPES = [...JOINING_TYPES, ...LEAVING_TYPES] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The event types each source may send. */
+export const TYPES_OF_SOURCE: Readonly<Record<EventSource, readonly EventType[]>> = {
+  hr: ['employee.hired', 'employee.updated', 'employee.terminated'],
+  sso: ['user.created', 'group.member.added', 'group.member.removed', 'user.deactivated'],
+};
+
+/** The two invitation APIs (contract section 6): `invites` (2023-01-01) and its replacement `users` (2025-02-19). */
+export const INVITE_APIS = ['invites', 'users'] as const;
+export type InviteApi = (typeof INVITE_APIS)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas project role ${JSON.stringify(i.input)}` });
+
+/** A 24-hex Atlas project id: also what keeps a path segment out of the invite URL. */
+export const groupId = z
+  .string()
+  .check(z.regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-character lowercase hexadecimal Atlas project id' }));
