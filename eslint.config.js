@@ -2,6 +2,70 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layering (STYLE.md, shared/DESIGN.md section 8), as import rules: a wrong import fails `npm run lint`.
+ *
+ *   contract/   the shared words: imports nothing of lambda/ but zod-messages
+ *   failure, log, deadline, concurrency, zod-messages: leaves, import nothing of lambda/'s folders
+ *   core/       pure: no AWS shape, no SDK, no HTTP client; never adapters/, aws/, functions/
+ *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, functions/
+ *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
+ *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
+ *   functions/<name>/  one composition root each: never another function's folder
+ *   lambda/     never infra/, local/, bench/, test/, sandbox/
+ *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
+ *   sandbox/    nothing of lambda/ (a stand-in that shares code with what it stands in for could pass a bug on both sides)
+ */
+const OUTSIDE_LAMBDA = { regex: '^(\\.\\./)+(infra|local|bench|test|sandbox)(/|$)', message: 'lambda/ ships alone: it never imports the tools around it.' };
+const SDK = { regex: '^@aws-sdk/', message: 'Only lambda/aws/ talks to the AWS SDK.' };
+const AWS_SHAPES = { regex: '^aws-lambda$', message: 'Only adapters/ and the functions know AWS event shapes.' };
+const HTTP_CLIENT = { regex: '^undici(/|$)', message: 'Only lambda/atlas/transport.ts talks to undici.' };
+/** A folder of lambda/ that may not be imported from here: `../name` or deeper. */
+const folders = (names, message) => ({ regex: `^(\\.\\./)+(${names.join('|')})(/|$)`, message });
+const layer = (files, ...patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: [OUTSIDE_LAMBDA, ...patterns] }] } });
+const layering = [
+  layer(['lambda/**/*.ts']),
+  layer(['lambda/contract/**'], { regex: '^\\.\\./(?!zod-messages$)', message: 'contract/ is the shared vocabulary: it imports nothing of lambda/ but zod-messages.' }, SDK, AWS_SHAPES, HTTP_CLIENT),
+  layer(
+    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/zod-messages.ts'],
+    { regex: '^\\./(contract|core|atlas|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders.' },
+    SDK,
+    AWS_SHAPES,
+    HTTP_CLIENT,
+  ),
+  layer(['lambda/core/**'], folders(['adapters', 'aws', 'functions'], 'core/ is pure: it knows no AWS shape and reaches Atlas only through its ports.'), SDK, AWS_SHAPES, HTTP_CLIENT),
+  layer(['lambda/atlas/**'], folders(['core', 'adapters', 'aws', 'functions'], 'atlas/ knows HTTP and Atlas, nothing of events, rules or AWS.'), SDK, AWS_SHAPES),
+  {
+    ...layer(['lambda/atlas/**'], folders(['core', 'adapters', 'aws', 'functions'], 'atlas/ knows HTTP and Atlas, nothing of events, rules or AWS.'), SDK, AWS_SHAPES, HTTP_CLIENT),
+    ignores: ['lambda/atlas/transport.ts', 'lambda/atlas/undici-internals.d.ts'],
+  },
+  layer(['lambda/adapters/**'], folders(['atlas', 'aws', 'functions'], 'adapters/ reach Atlas and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
+  layer(['lambda/aws/**'], folders(['core', 'atlas', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core or Atlas code.'), HTTP_CLIENT),
+  layer(['lambda/functions/**'], { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' }),
+  {
+    files: ['infra/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./lambda/(?!contract(/|$))', message: 'infra/ reads the function only through lambda/contract.' }] },
+      ],
+    },
+  },
+  {
+    files: ['local/check-rules.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./lambda/(?!contract(/|$)|preview/)', message: 'check-rules reads the function only through lambda/contract and lambda/preview/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['sandbox/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./lambda(/|$)', message: 'The sandbox shares no code with the function it stands in for.' }] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', 'bench/.out/'] },
   js.configs.recommended,
@@ -26,6 +90,7 @@ export default tseslint.config(
     files: ['test/**'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
+  ...layering,
   { files: ['eslint.config.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', performance: 'readonly', fetch: 'readonly' } } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', module: 'writable' } } },
