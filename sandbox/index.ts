@@ -7,3 +7,4 @@ export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE, INVITES_SUNSET } from './atlas/pr
 export type { SandboxInvitation } from './atlas/project-users';
 export { startAwsEndpoints, SANDBOX_ACCOUNT, SANDBOX_REGION, MAX_MESSAGE_BYTES } from './aws';
 export type { AwsEndpoints, AwsCall, SentMessage, VisibilityChange, MessageAttribute } from './aws';
+export { listenOnLoopback, readBody } from './loopback';
