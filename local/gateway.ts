@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AtlasSandbox } from '../sandbox';
-import { listenOnLoopback, readBody } from '../sandbox/loopback';
+import { listenOnLoopback, readBody } from '../sandbox';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
 

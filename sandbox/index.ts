@@ -1,15 +1,10 @@
 /**
  * Loopback stand-ins for MongoDB Atlas and the AWS services atlas-onboarder calls, for tests and local runs.
  */
-export { startAtlasSandbox, INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE, INVITES_SUNSET } from './atlas';
-export type {
-  AtlasSandbox,
-  AtlasSandboxOptions,
-  AtlasFault,
-  AtlasFaultTarget,
-  AtlasEndpoint,
-  RecordedRequest,
-  SandboxInvitation,
-} from './atlas';
+export { startAtlasSandbox } from './atlas/server';
+export type { AtlasSandbox, AtlasSandboxOptions, AtlasFault, AtlasFaultTarget, AtlasEndpoint, RecordedRequest } from './atlas/server';
+export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE, INVITES_SUNSET } from './atlas/project-users';
+export type { SandboxInvitation } from './atlas/project-users';
 export { startAwsEndpoints, SANDBOX_ACCOUNT, SANDBOX_REGION, MAX_MESSAGE_BYTES } from './aws';
 export type { AwsEndpoints, AwsCall, SentMessage, VisibilityChange, MessageAttribute } from './aws';
+export { listenOnLoopback, readBody } from './loopback';

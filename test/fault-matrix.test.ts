@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import type { RecordedRequest } from '../sandbox';
-import { listenOnLoopback } from '../sandbox/loopback';
+import { listenOnLoopback } from '../sandbox';
 import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, linesWithSecrets, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 /**

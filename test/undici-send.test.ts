@@ -4,9 +4,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAtlasAgent } from '../lambda/atlas/session';
 import { Agent, send, TimeoutError, type Dispatcher } from '../lambda/atlas/transport';
-import { listenOnLoopback, readBody } from '../sandbox/loopback';
+import { listenOnLoopback, readBody } from '../sandbox';
 
-// lambda/atlas/undici.ts sends through undici's dispatch with a handler of its own: what it reads, how it ends when
+// lambda/atlas/transport.ts sends through undici's dispatch with a handler of its own: what it reads, how it ends when
 // its time is up (also while it waits for a connection), and what it does with no server at all. A real server on
 // loopback.
 

@@ -3,18 +3,21 @@
  * endpoint and the two ways to invite someone to a project. It answers the way the spec
  * (`shared/atlas/openapi-v2.yaml`) and `shared/atlas/NOTES.md` say Atlas answers, and it can misbehave on demand
  * (faults, rate limits, a sunset endpoint) so that retries and fallbacks can be tested over real HTTP.
+ *
+ * This file is the server: routing, the record of requests, faults and latency. Each endpoint lives in its own file
+ * (`oauth.ts`, `project-users.ts`) and the rate limits in `rate-limits.ts`; a new endpoint is a new file and a route.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, STATUS_CODES } from 'node:http';
+import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody } from './loopback';
-
-/** Media type of `POST /groups/{groupId}/invites`, the only version that resource has. */
-export const INVITES_MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json';
-/** Media type of `POST /groups/{groupId}/users`. */
-export const USERS_MEDIA_TYPE = 'application/vnd.atlas.2025-02-19+json';
-/** The spec's `x-sunset` of the invites resource. */
-export const INVITES_SUNSET = '2027-07-01';
+import { listenOnLoopback, readBody } from '../loopback';
+import { apiError, errorAnswer, JSON_TYPE, mediaTypeOf } from './answers';
+import type { Answer } from './answers';
+import { DEFAULT_CLIENTS, OAuthEndpoint, TOKEN_PATH } from './oauth';
+import type { OAuthSettings } from './oauth';
+import { ProjectUsers, projectSet } from './project-users';
+import type { ProjectUsersSettings, SandboxInvitation } from './project-users';
+import { RateLimits } from './rate-limits';
+import type { RateLimitSettings } from './rate-limits';
 
 export interface AtlasSandboxOptions {
   /** 0 = ephemeral (default); the server always binds 127.0.0.1. */
@@ -67,18 +70,6 @@ export interface RecordedRequest {
   readonly fault?: AtlasFault['kind'];
 }
 
-export interface SandboxInvitation {
-  readonly id: string;
-  readonly groupId: string;
-  readonly username: string;
-  readonly roles: readonly string[];
-  /** ISO 8601. */
-  readonly createdAt: string;
-  /** `seed` for entries made with {@link AtlasSandbox.seed}. */
-  readonly via: 'invites' | 'users' | 'seed';
-  readonly status: 'PENDING' | 'ACTIVE';
-}
-
 export interface AtlasSandbox {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
@@ -106,36 +97,16 @@ export interface AtlasSandbox {
   close(): Promise<void>;
 }
 
-interface Settings {
-  clients: Record<string, string>;
-  tokenTtlSeconds: number;
-  maxLiveTokens: number;
-  rateLimit: { requestsPerSecond: number; burst?: number } | undefined;
-  inviteRateLimit: { invitations: number; perMinutes: number } | undefined;
-  invitesGone: boolean;
-  duplicateInvite: 'existing' | 'conflict';
+interface Settings extends OAuthSettings, RateLimitSettings, ProjectUsersSettings {
   latencyMs: number;
-  projects: ReadonlySet<string> | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-interface Member extends Mutable<SandboxInvitation> {
-  expiresAt: string;
-}
 
 interface QueuedFault {
   fault: AtlasFault;
   on: AtlasFaultTarget;
   remaining: number;
-}
-
-/** What the sandbox decided to answer; written after any latency. */
-interface Answer {
-  status: number;
-  body: unknown;
-  contentType: string;
-  headers?: Record<string, string>;
 }
 
 interface Exchange {
@@ -147,15 +118,7 @@ interface Exchange {
   rawBody: string;
 }
 
-const TOKEN_PATH = '/api/oauth/token';
-/** Atlas compares usernames without regard to case. */
-const memberKey = (groupId: string, username: string) => `${groupId}\n${username.toLowerCase()}`;
 const GROUP_PATH = /^\/api\/atlas\/v2\/groups\/([^/]+)\/(invites|users)$/;
-const HEX24 = /^[a-f0-9]{24}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const INVITATION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
-const JSON_TYPE = 'application/json';
-const DEFAULT_CLIENTS: Record<string, string> = { 'sandbox-client-id': 'sandbox-client-secret' };
 
 /**
  * Starts the Atlas sandbox on 127.0.0.1.
@@ -177,14 +140,11 @@ class AtlasSandboxServer implements AtlasSandbox {
   private readonly server: Server;
   private readonly initial: Settings;
   private settings: Settings;
+  private readonly oauth: OAuthEndpoint;
+  private readonly rateLimits: RateLimits;
+  private readonly projectUsers: ProjectUsers;
   private recorded: Mutable<RecordedRequest>[] = [];
-  private members: Member[] = [];
-  private readonly membersByUser = new Map<string, Member[]>();
   private faults: QueuedFault[] = [];
-  private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
-  private readonly issued: string[] = [];
-  private bucket: { tokens: number; refilledAt: number } | undefined;
-  private inviteTimes: number[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private closing: Promise<void> | undefined;
   private boundPort = 0;
@@ -192,6 +152,14 @@ class AtlasSandboxServer implements AtlasSandbox {
   constructor(opts: AtlasSandboxOptions) {
     this.initial = settingsFrom(opts, undefined);
     this.settings = this.initial;
+    const settings = (): Settings => this.settings;
+    this.oauth = new OAuthEndpoint(settings);
+    this.rateLimits = new RateLimits(settings);
+    this.projectUsers = new ProjectUsers({
+      settings,
+      rateLimits: this.rateLimits,
+      bearerClient: (authorization) => this.oauth.bearerClient(authorization),
+    });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         // The client went away mid-request (reset, abort): nothing left to answer.
@@ -235,44 +203,35 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   invitations(): SandboxInvitation[] {
-    return this.members.map(({ id, groupId, username, roles, createdAt, via, status }) => ({
-      id,
-      groupId,
-      username,
-      roles: [...roles],
-      createdAt,
-      via,
-      status,
-    }));
+    return this.projectUsers.invitations();
   }
 
   seed(entry: { groupId: string; username: string; roles: string[]; status?: 'PENDING' | 'ACTIVE' }): void {
-    this.addMember(newMember(entry.groupId, entry.username, entry.roles, 'seed', entry.status ?? 'PENDING', Date.now()));
+    this.projectUsers.seed(entry);
   }
 
   issuedTokens(): readonly string[] {
-    return [...this.issued];
+    return this.oauth.issuedTokens();
   }
 
   revokeTokens(): void {
-    this.tokens.clear();
+    this.oauth.revokeTokens();
   }
 
   configure(opts: Partial<AtlasSandboxOptions>): void {
     this.settings = settingsFrom(opts, this.settings);
     // A new limit starts with a full bucket rather than inheriting the old one's debt.
-    if ('rateLimit' in opts) this.bucket = undefined;
-    if ('inviteRateLimit' in opts) this.inviteTimes = [];
+    if ('rateLimit' in opts) this.rateLimits.refillBucket();
+    if ('inviteRateLimit' in opts) this.rateLimits.clearInviteWindow();
   }
 
   reset(): void {
     this.settings = this.initial;
     this.recorded = [];
-    this.members = [];
-    this.membersByUser.clear();
+    this.projectUsers.reset();
     this.faults = [];
-    this.bucket = undefined;
-    this.inviteTimes = [];
+    this.rateLimits.reset();
+    // Tokens are left alone: a warm client's cached token keeps working across tests.
   }
 
   close(): Promise<void> {
@@ -395,176 +354,17 @@ class AtlasSandboxServer implements AtlasSandbox {
     res.end(payload);
   }
 
-  private decide(exchange: Exchange): Answer {
-    switch (exchange.endpoint) {
+  /** The routes: one line per endpoint. */
+  private decide({ req, endpoint, groupId, rawBody, record }: Exchange): Answer {
+    switch (endpoint) {
       case 'token':
-        return this.issueToken(exchange);
+        return this.oauth.issueToken(req, rawBody);
       case 'invites':
       case 'users':
-        return this.inviteToProject(exchange, exchange.endpoint, exchange.groupId ?? '');
+        return this.projectUsers.invite(req, endpoint, groupId ?? '', rawBody);
       case 'other':
-        return errorAnswer(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${exchange.record.path}.`);
+        return errorAnswer(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${record.path}.`);
     }
-  }
-
-  private issueToken({ req, rawBody }: Exchange): Answer {
-    if (req.method !== 'POST') return { ...errorAnswer(405, 'METHOD_NOT_ALLOWED', 'Use POST.'), headers: { allow: 'POST' } };
-    const credentials = basicCredentials(req.headers.authorization);
-    const expected = credentials && Object.hasOwn(this.settings.clients, credentials.clientId) ? this.settings.clients[credentials.clientId] : undefined;
-    if (!credentials || expected === undefined || expected !== credentials.clientSecret) {
-      return oauthError(401, 'invalid_client', 'Invalid client credentials.', { 'www-authenticate': 'Basic realm="atlas"' });
-    }
-    if (mediaTypeOf(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
-      return oauthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded.');
-    }
-    const grantType = new URLSearchParams(rawBody).get('grant_type');
-    if (grantType === null) return oauthError(400, 'invalid_request', 'Missing grant_type.');
-    if (grantType !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type ${grantType}.`);
-
-    const now = Date.now();
-    let live = 0;
-    for (const [token, held] of this.tokens) {
-      if (held.expiresAt <= now) this.tokens.delete(token);
-      else if (held.clientId === credentials.clientId) live += 1;
-    }
-    if (live >= this.settings.maxLiveTokens) return oauthError(403, 'access_denied', 'Access Token limit reached');
-
-    const accessToken = randomBytes(32).toString('base64url');
-    this.issued.push(accessToken);
-    this.tokens.set(accessToken, { clientId: credentials.clientId, expiresAt: now + this.settings.tokenTtlSeconds * 1000 });
-    return {
-      status: 200,
-      body: { access_token: accessToken, token_type: 'Bearer', expires_in: this.settings.tokenTtlSeconds },
-      contentType: JSON_TYPE,
-      headers: { 'cache-control': 'no-store' },
-    };
-  }
-
-  private inviteToProject(exchange: Exchange, endpoint: 'invites' | 'users', groupId: string): Answer {
-    const { req } = exchange;
-    if (req.method !== 'POST') return { ...errorAnswer(405, 'METHOD_NOT_ALLOWED', 'The sandbox serves POST only here.'), headers: { allow: 'POST' } };
-
-    const limit = this.takeRateToken();
-    if (limit && !limit.allowed) {
-      return {
-        ...errorAnswer(429, 'RATE_LIMITED', `Please retry after ${limit.retryAfterSeconds} seconds.`),
-        headers: { ...limit.headers, 'retry-after': String(limit.retryAfterSeconds) },
-      };
-    }
-    const rateHeaders = limit?.headers ?? {};
-    const reject = (status: number, errorCode: string, detail: string): Answer => ({ ...errorAnswer(status, errorCode, detail), headers: rateHeaders });
-
-    const inviter = this.bearerClient(req.headers.authorization);
-    if (inviter === undefined) return { ...reject(401, 'UNAUTHORIZED', 'You are not authorized for this resource.'), headers: { ...rateHeaders, 'www-authenticate': 'Bearer' } };
-
-    const mediaType = endpoint === 'invites' ? INVITES_MEDIA_TYPE : USERS_MEDIA_TYPE;
-    if (!acceptsMediaType(req.headers.accept, mediaType)) return reject(406, 'INVALID_VERSION_DATE', 'Invalid accept header or version date.');
-    if (mediaTypeOf(req.headers['content-type']) !== mediaType) {
-      return reject(415, 'UNSUPPORTED_MEDIA_TYPE', `Invalid content type header or version date; this resource accepts ${mediaType}.`);
-    }
-    if (endpoint === 'invites' && this.settings.invitesGone) {
-      return reject(
-        410,
-        'VERSION_GONE',
-        `This happens when a resource is marked for sunset and the sunset date is in the past: version 2023-01-01 of /groups/{groupId}/invites reached its sunset on ${INVITES_SUNSET}; use /groups/{groupId}/users (2025-02-19).`,
-      );
-    }
-    if (!HEX24.test(groupId)) return reject(400, 'INVALID_GROUP_ID', `An invalid group ID ${groupId} was specified.`);
-    if (this.settings.projects && !this.settings.projects.has(groupId)) return reject(404, 'GROUP_NOT_FOUND', `No group with ID ${groupId} exists.`);
-
-    let body: unknown;
-    try {
-      body = JSON.parse(exchange.rawBody);
-    } catch {
-      return reject(400, 'INVALID_JSON', 'Received JSON is malformed.');
-    }
-    const invalid = invalidInviteBody(body);
-    if (invalid) return reject(400, invalid.errorCode, invalid.detail);
-    const { username, roles } = body as { username: string; roles: string[] };
-
-    const now = Date.now();
-    if (endpoint === 'invites' && this.settings.inviteRateLimit) {
-      const { invitations, perMinutes } = this.settings.inviteRateLimit;
-      this.inviteTimes = this.inviteTimes.filter((t) => t > now - perMinutes * 60_000);
-      if (this.inviteTimes.length >= invitations) {
-        return reject(400, 'RATE_LIMITED_IP', `rate limit of ${invitations} invitations per ${perMinutes} minutes exceeded`);
-      }
-      this.inviteTimes.push(now);
-    }
-
-    const inviterUsername = `${inviter}@service-accounts.sandbox.invalid`;
-    const sameUser = this.membersByUser.get(memberKey(groupId, username)) ?? [];
-    const alreadyInGroup = (): Answer => reject(409, 'USER_ALREADY_IN_GROUP', `The user ${username} is already in the project ${groupId}.`);
-
-    if (endpoint === 'users') {
-      // Pending invitations made with /invites are invisible to /users (NOTES.md), so only /users and seeded entries count.
-      if (sameUser.some((m) => m.via !== 'invites')) return alreadyInGroup();
-      const member = newMember(groupId, username, roles, 'users', 'PENDING', now);
-      this.addMember(member);
-      return {
-        status: 201,
-        body: {
-          id: member.id,
-          username: member.username,
-          roles: member.roles,
-          orgMembershipStatus: member.status,
-          invitationCreatedAt: member.createdAt,
-          invitationExpiresAt: member.expiresAt,
-          inviterUsername,
-        },
-        contentType: USERS_MEDIA_TYPE,
-        headers: rateHeaders,
-      };
-    }
-
-    if (sameUser.some((m) => m.status === 'ACTIVE')) return alreadyInGroup();
-    const invitesHeaders = { ...rateHeaders, sunset: new Date(`${INVITES_SUNSET}T00:00:00Z`).toUTCString() };
-    const pending = sameUser.find((m) => m.via !== 'users');
-    if (pending) {
-      if (this.settings.duplicateInvite === 'conflict') {
-        return reject(409, 'INVITATION_ALREADY_EXISTS', `An invitation for ${username} to the project ${groupId} already exists.`);
-      }
-      return { status: 200, body: invitationBody(pending, inviterUsername), contentType: INVITES_MEDIA_TYPE, headers: invitesHeaders };
-    }
-    const member = newMember(groupId, username, roles, 'invites', 'PENDING', now);
-    this.addMember(member);
-    return { status: 200, body: invitationBody(member, inviterUsername), contentType: INVITES_MEDIA_TYPE, headers: invitesHeaders };
-  }
-
-  /** Keeps the list (for listing, in order) and the index by project and user (so a lookup stays cheap under load). */
-  private addMember(member: Member): void {
-    this.members.push(member);
-    const key = memberKey(member.groupId, member.username);
-    const same = this.membersByUser.get(key);
-    if (same) same.push(member);
-    else this.membersByUser.set(key, [member]);
-  }
-
-  /** The clientId behind a live Bearer token, or undefined. */
-  private bearerClient(authorization: string | undefined): string | undefined {
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    const held = match?.[1] === undefined ? undefined : this.tokens.get(match[1]);
-    if (!held || held.expiresAt <= Date.now()) return undefined;
-    return held.clientId;
-  }
-
-  /** One request's worth of the shared token bucket; undefined when no rate limit is configured. */
-  private takeRateToken(): { allowed: boolean; retryAfterSeconds: number; headers: Record<string, string> } | undefined {
-    const limit = this.settings.rateLimit;
-    if (!limit) return undefined;
-    const capacity = limit.burst ?? limit.requestsPerSecond;
-    const now = Date.now();
-    const bucket = (this.bucket ??= { tokens: capacity, refilledAt: now });
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.refilledAt) / 1000) * limit.requestsPerSecond);
-    bucket.refilledAt = now;
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / limit.requestsPerSecond));
-    return {
-      allowed,
-      retryAfterSeconds,
-      headers: { 'ratelimit-limit': String(capacity), 'ratelimit-remaining': String(Math.floor(bucket.tokens)) },
-    };
   }
 }
 
@@ -593,13 +393,6 @@ function settingsFrom(opts: Partial<AtlasSandboxOptions>, base: Settings | undef
     throw new RangeError('inviteRateLimit needs invitations >= 1 and perMinutes > 0');
   }
   return settings;
-}
-
-function projectSet(projects: string[] | undefined): ReadonlySet<string> | undefined {
-  if (!projects) return undefined;
-  const bad = projects.find((p) => !HEX24.test(p));
-  if (bad !== undefined) throw new RangeError(`projects: ${bad} is not a 24-hex groupId`);
-  return new Set(projects);
 }
 
 function faultMatches(on: AtlasFaultTarget, endpoint: AtlasEndpoint): boolean {
@@ -631,83 +424,6 @@ function recordedBody(raw: string, endpoint: AtlasEndpoint, headers: IncomingHtt
   } catch {
     return raw;
   }
-}
-
-/** RFC 6749 section 2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
-function basicCredentials(authorization: string | undefined): { clientId: string; clientSecret: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
-  if (match?.[1] === undefined) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  try {
-    const formDecode = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { clientId: formDecode(decoded.slice(0, colon)), clientSecret: formDecode(decoded.slice(colon + 1)) };
-  } catch {
-    return undefined;
-  }
-}
-
-function mediaTypeOf(header: string | undefined): string | undefined {
-  return header?.split(';')[0]?.trim().toLowerCase();
-}
-
-function acceptsMediaType(accept: string | undefined, mediaType: string): boolean {
-  return (accept ?? '').split(',').some((part) => mediaTypeOf(part) === mediaType);
-}
-
-function invalidInviteBody(body: unknown): { errorCode: string; detail: string } | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { errorCode: 'INVALID_ATTRIBUTE', detail: 'The request body must be a JSON object.' };
-  const { username, roles } = body as Record<string, unknown>;
-  if (username === undefined) return { errorCode: 'MISSING_ATTRIBUTE', detail: 'The required attribute username was not specified.' };
-  if (typeof username !== 'string' || !EMAIL.test(username)) return { errorCode: 'INVALID_EMAIL_ADDRESS', detail: 'Invalid email address.' };
-  if (roles === undefined) return { errorCode: 'MISSING_ATTRIBUTE', detail: 'The required attribute roles was not specified.' };
-  if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r): r is string => typeof r === 'string')) {
-    return { errorCode: 'INVALID_ATTRIBUTE', detail: 'Invalid attribute roles specified: a non-empty array of strings is required.' };
-  }
-  if (new Set(roles).size !== roles.length) return { errorCode: 'INVALID_ATTRIBUTE', detail: 'Invalid attribute roles specified: roles must be unique.' };
-  const notProjectRole = roles.find((r) => !/^GROUP_[A-Z_]+$/.test(r));
-  if (notProjectRole !== undefined) return { errorCode: 'INVALID_ROLE_FOR_GROUP', detail: `Role ${notProjectRole} is not valid for a project.` };
-  return undefined;
-}
-
-function newMember(groupId: string, username: string, roles: string[], via: Member['via'], status: Member['status'], now: number): Member {
-  return {
-    id: randomBytes(12).toString('hex'),
-    groupId,
-    username,
-    roles: [...roles],
-    createdAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + INVITATION_LIFETIME_MS).toISOString(),
-    via,
-    status,
-  };
-}
-
-function invitationBody(member: Member, inviterUsername: string): Record<string, unknown> {
-  return {
-    id: member.id,
-    groupId: member.groupId,
-    groupName: `sandbox-project-${member.groupId.slice(-6)}`,
-    username: member.username,
-    roles: member.roles,
-    createdAt: member.createdAt,
-    expiresAt: member.expiresAt,
-    inviterUsername,
-    links: [],
-  };
-}
-
-function apiError(status: number, errorCode: string, detail: string): Record<string, unknown> {
-  return { error: status, errorCode, detail, reason: STATUS_CODES[status] ?? 'Error', parameters: [] };
-}
-
-function errorAnswer(status: number, errorCode: string, detail: string): Answer {
-  return { status, body: apiError(status, errorCode, detail), contentType: JSON_TYPE };
-}
-
-function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): Answer {
-  return { status, body: { error, error_description: description }, contentType: JSON_TYPE, headers: { 'cache-control': 'no-store', ...headers } };
 }
 
 /** The errorCode Atlas uses for a status, so an injected fault without one still looks real. */
