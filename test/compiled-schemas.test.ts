@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { COMPILE_AFTER, directInvite, onboardingEvent, tiered } from '../lambda/core/requests';
 import { EVENT_SOURCES, EVENT_TYPES, PROJECT_ROLES } from '../lambda/contract';
 
-// A warm container parses events with zod's compiled fast path (lambda/events.ts, `tiered`). It must answer exactly
+// A warm container parses events with zod's compiled fast path (lambda/core/requests.ts, `tiered`). It must answer exactly
 // what the runtime parser answers: the same data for what it accepts, the same issues for what it does not.
 
 const text = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', ' ', 'x'.repeat(300), '\u202e', 'ada@example.com'));

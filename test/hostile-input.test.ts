@@ -9,7 +9,7 @@ import { batch, call, DIRECT_PROJECT, DLQ_URL, httpApiEvent, restEvent, sqsEvent
  * Hostile input, property-based: whatever a caller or a queue sends that is not a valid event, the function answers a
  * 4xx naming the problem (API) or dead-letters the message with its reason (SQS); it never answers a 5xx, never
  * throws, never reads the Atlas secret and never calls Atlas, not even for a token. The validators in
- * `lambda/events.ts` are the oracle that keeps valid inputs out of the generators and says which issues to expect.
+ * `lambda/core/requests.ts` are the oracle that keeps valid inputs out of the generators and says which issues to expect.
  */
 
 let world: World;

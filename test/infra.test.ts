@@ -262,7 +262,7 @@ describe('the function', () => {
     const sources = [...files.keys()].flatMap(sourcesOf);
     const code = [...files.values()].join('\n');
     const from = (fragment: string) => sources.filter((source) => source.includes(fragment));
-    // undici's agent alone (lambda/atlas/undici.ts), not its package entry with fetch, WebSocket and the mocks, and
+    // undici's agent alone (lambda/atlas/transport.ts), not its package entry with fetch, WebSocket and the mocks, and
     // without the experimental Milo parser (the esbuildDetection define).
     expect(from('node_modules/undici/lib/dispatcher/agent.js')).toHaveLength(1);
     expect(from('node_modules/undici/index.js')).toEqual([]);
