@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/app';
 import type { RecordedRequest } from '../sandbox';
 import { listenOnLoopback } from '../sandbox/loopback';
-import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, linesWithSecrets, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 /**
  * The fault matrix (contract sections 4, 6 and 7): every way Atlas can fail, through the API and through SQS, against
@@ -24,7 +24,7 @@ const FAST_ENV = {
   ATLAS_RETRY_BASE_MS: '20',
   ATLAS_RETRY_MAX_MS: '200',
   ATLAS_MAX_ATTEMPTS: '4',
-  // debug: every line the function can write is scanned for secrets at the end.
+  // debug: every line the function can write is scanned for secrets when the world closes.
   LOG_LEVEL: 'debug',
 };
 /** The API's Retry-After when Atlas named no wait (README, "Where the contract is silent"). */
@@ -304,6 +304,7 @@ const scenarios: Scenario[] = [
   {
     name: '401 from the token endpoint (wrong credentials)',
     setup: ({ world: w }) => {
+      w.addSecret('wrong-secret-value');
       w.aws.setSecret(SECRET_ID, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong-secret-value' }));
     },
     ...failsForGood('INVALID_CREDENTIALS', { invites: 0, tokens: 1 }),
@@ -458,13 +459,5 @@ describe.each(scenarios)('$name', (scenario) => {
     if (held.length > 0) expect(held[0]).toMatchObject({ groupId: PROJECT_B, roles: ['GROUP_READ_ONLY'] });
 
     await scenario.after?.({ ...ctx, measured: requests, requestsBefore: world.atlas.requests.length, logsBefore });
-  });
-});
-
-describe('secret hygiene', () => {
-  it('no log line of these scenarios carries the client secret, an access token or an Authorization value', () => {
-    expect(world.logs.length).toBeGreaterThan(0);
-    expect(world.atlas.issuedTokens().length).toBeGreaterThan(0);
-    expect(linesWithSecrets(world)).toEqual([]);
   });
 });
