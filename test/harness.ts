@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/app';
-import { localContext, messageBody, sqsRecords } from '../local/events';
+import { localContext, sqsEvent as sqsEventOf, type SqsRecordOptions } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
 
 /**
@@ -186,56 +186,12 @@ function cut(text: string, at: number, width = 160): string {
 /** A Lambda context whose remaining time runs down with the clock (the local runner's own). */
 export const lambdaContext = localContext;
 
-interface ApiRequest {
-  method?: string;
-  path: string;
-  body?: unknown;
-  query?: Record<string, string>;
-  base64?: boolean;
-}
+/** API Gateway events (REST API and HTTP API), from the one builder the local tools and the benchmark use too. */
+export { httpApiEvent, restEvent } from '../local/events';
 
-function bodyOf(request: ApiRequest): { body: string | null; isBase64Encoded: boolean } {
-  if (request.body === undefined) return { body: null, isBase64Encoded: false };
-  const text = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-  return request.base64 ? { body: Buffer.from(text).toString('base64'), isBase64Encoded: true } : { body: text, isBase64Encoded: false };
-}
-
-/** A REST API (payload 1.0) proxy event. */
-export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
-  return {
-    resource: '/{proxy+}',
-    path: request.path,
-    httpMethod: request.method ?? 'POST',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: request.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: `rest-${++counter}`, stage: 'prod', httpMethod: request.method ?? 'POST', path: `/prod${request.path}` } as never,
-    ...bodyOf(request),
-  };
-}
-
-/** An HTTP API (payload 2.0) proxy event. */
-export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
-  const { body, isBase64Encoded } = bodyOf(request);
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: request.path,
-    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
-    headers: { 'content-type': 'application/json' },
-    ...(request.query && { queryStringParameters: request.query }),
-    requestContext: { requestId: `http-${++counter}`, stage: '$default', http: { method: request.method ?? 'POST', path: request.path } } as never,
-    isBase64Encoded,
-    ...(body !== null && { body }),
-  };
-}
-
-/** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN}. */
-export function sqsEvent(bodies: unknown[]): SQSEvent {
-  return { Records: sqsRecords(bodies.map(messageBody), SOURCE_QUEUE_ARN) };
+/** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN} unless `options` say otherwise. */
+export function sqsEvent(bodies: readonly unknown[], options: SqsRecordOptions = {}): SQSEvent {
+  return sqsEventOf(bodies, { queueArn: SOURCE_QUEUE_ARN, ...options });
 }
 
 /** The parsed JSON answer of an API call. */
