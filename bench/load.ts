@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
-import { localContext, messageBody, sqsRecords } from '../local/events';
+import { localContext, sqsRecords } from '../local/events';
 
 /**
  * A queue and its Lambda pollers, simulated on one machine: `events` messages go through the real handler in batches,
@@ -43,7 +43,7 @@ export interface LoadReport {
 export async function runQueue(options: LoadOptions): Promise<LoadReport> {
   const started = Date.now();
   // Each message keeps its record (and so its messageId) across deliveries, as SQS does.
-  const records = sqsRecords(options.bodies.map(messageBody));
+  const records = sqsRecords(options.bodies);
   const ready = [...records];
   const delayed = new Set<Promise<void>>();
   let invocations = 0;

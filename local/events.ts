@@ -1,57 +1,205 @@
-import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context, SQSRecord } from 'aws-lambda';
+import { createHash, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
- * The AWS event shapes the local tools hand the function: what API Gateway (HTTP API, payload 2.0) and the SQS event
- * source mapping would send.
+ * The AWS events the function receives, shaped as AWS sends them: API Gateway proxy events (REST API, payload 1.0, and
+ * HTTP API, payload 2.0), SQS records as the event source mapping delivers them, and a Lambda context. The one
+ * builder for the local tools, the tests (through test/harness.ts, which adds its defaults) and the benchmark.
  */
 
-export const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local-1:000000000000:atlas-onboarder-local';
+const ACCOUNT_ID = '000000000000';
+export const LOCAL_QUEUE_ARN = `arn:aws:sqs:local-1:${ACCOUNT_ID}:atlas-onboarder-local`;
 
-export function httpApiEvent(request: { method: string; path: string; query?: URLSearchParams; headers?: Record<string, string>; body?: string }): APIGatewayProxyEventV2 {
-  const query = request.query?.toString() ?? '';
+/** One request to API Gateway. */
+export interface ApiRequest {
+  /** Default `POST`. */
+  method?: string;
+  path: string;
+  /** Text as it is, anything else as its JSON. API Gateway sends no body for none or an empty one. */
+  body?: unknown;
+  /** Send the body base64-encoded, as API Gateway does for a binary media type. */
+  base64?: boolean;
+  query?: Record<string, string> | URLSearchParams;
+  /** Default `content-type: application/json`. */
+  headers?: Record<string, string>;
+  /** Default `prod` for a REST API, `$default` for an HTTP API. */
+  stage?: string;
+}
+
+/**
+ * A REST API (payload 1.0) event from a proxy resource (`/{proxy+}`), so the route is the path.
+ *
+ * @example
+ * restEvent({ path: '/events', body: { source: 'hr', ... }, query: { dryRun: 'true' } });
+ */
+export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
+  const method = request.method ?? 'POST';
+  const headers = request.headers ?? { 'content-type': 'application/json' };
+  const query = queryOf(request.query);
+  const stage = request.stage ?? 'prod';
+  const { body, isBase64Encoded } = bodyOf(request);
+  const now = new Date();
   return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: request.path,
-    rawQueryString: query,
-    headers: request.headers ?? { 'content-type': 'application/json' },
-    ...(query && { queryStringParameters: Object.fromEntries(request.query!) }),
+    resource: '/{proxy+}',
+    path: request.path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    // API Gateway's REST API keeps the last value of a repeated parameter.
+    queryStringParameters: query.size ? Object.fromEntries([...query].map(([name, values]) => [name, values.at(-1)])) : null,
+    multiValueQueryStringParameters: query.size ? Object.fromEntries(query) : null,
+    pathParameters: null,
+    stageVariables: null,
     requestContext: {
-      accountId: '000000000000',
+      accountId: ACCOUNT_ID,
       apiId: 'local',
+      authorizer: undefined,
       domainName: '127.0.0.1',
-      domainPrefix: 'local',
-      http: { method: request.method, path: request.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: request.headers?.['user-agent'] ?? '' },
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '127.0.0.1',
+        user: null,
+        userAgent: headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      path: `/${stage}${request.path}`,
+      protocol: 'HTTP/1.1',
       requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
+      requestTime: clfTime(now),
+      requestTimeEpoch: now.getTime(),
+      resourceId: 'local',
+      resourcePath: '/{proxy+}',
+      stage,
     },
-    isBase64Encoded: false,
-    ...(request.body && { body: request.body }),
+    body,
+    isBase64Encoded,
   };
 }
 
 /**
- * One SQS record per body, as the event source mapping delivers them from the queue `queueArn`.
+ * An HTTP API (payload 2.0) event on the `$default` route.
  *
  * @example
- * const event = { Records: sqsRecords([JSON.stringify(hire)]) };
+ * httpApiEvent({ method: 'GET', path: '/events', query: url.searchParams, headers });
  */
-export function sqsRecords(bodies: readonly string[], queueArn = LOCAL_QUEUE_ARN): SQSRecord[] {
-  return bodies.map((body) => ({
-    messageId: randomUUID(),
+export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
+  const method = request.method ?? 'POST';
+  const headers = request.headers ?? { 'content-type': 'application/json' };
+  const query = queryOf(request.query);
+  const { body, isBase64Encoded } = bodyOf(request);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: request.path,
+    rawQueryString: new URLSearchParams(request.query).toString(),
+    headers,
+    // The HTTP API joins the values of a repeated parameter with commas.
+    ...(query.size > 0 && { queryStringParameters: Object.fromEntries([...query].map(([name, values]) => [name, values.join(',')])) }),
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: 'local',
+      domainName: '127.0.0.1',
+      domainPrefix: 'local',
+      http: { method, path: request.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: request.stage ?? '$default',
+      time: clfTime(now),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded,
+    ...(body !== null && { body }),
+  };
+}
+
+function bodyOf(request: ApiRequest): { body: string | null; isBase64Encoded: boolean } {
+  const text = request.body === undefined ? '' : messageBody(request.body);
+  if (text === '') return { body: null, isBase64Encoded: false };
+  return request.base64 ? { body: Buffer.from(text).toString('base64'), isBase64Encoded: true } : { body: text, isBase64Encoded: false };
+}
+
+/** Each parameter's values, in order. */
+function queryOf(query: ApiRequest['query']): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(query)) values.set(name, [...(values.get(name) ?? []), value]);
+  return values;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's request time: `28/Nov/2026:09:00:00 +0000`. */
+function clfTime(at: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(at.getUTCDate())}/${MONTHS[at.getUTCMonth()]}/${at.getUTCFullYear()}:${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`;
+}
+
+export interface SqsRecordOptions {
+  /** The queue the record comes from (its URL is derived from this); default {@link LOCAL_QUEUE_ARN}. */
+  queueArn?: string;
+  /** How many times SQS has handed the message out, this delivery included; default 1. */
+  receiveCount?: number;
+  /** A FIFO queue's message group: the record then carries it, a deduplication id and a sequence number. */
+  messageGroupId?: string;
+}
+
+let sequence = 0;
+
+/**
+ * One SQS record: `body` as the message body (text as it is, anything else as its JSON), with a fresh message id and
+ * receipt handle unless `messageId` is given.
+ */
+export function sqsRecord(body: unknown, options: SqsRecordOptions & { messageId?: string } = {}): SQSRecord {
+  const text = messageBody(body);
+  const queueArn = options.queueArn ?? LOCAL_QUEUE_ARN;
+  const now = String(Date.now());
+  return {
+    messageId: options.messageId ?? randomUUID(),
     receiptHandle: randomUUID(),
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    body: text,
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: now,
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: now,
+      ...(options.messageGroupId !== undefined && {
+        MessageGroupId: options.messageGroupId,
+        MessageDeduplicationId: createHash('sha256').update(text).digest('hex'),
+        SequenceNumber: String(++sequence).padStart(20, '0'),
+      }),
+    },
     messageAttributes: {},
-    md5OfBody: '',
+    md5OfBody: createHash('md5').update(text).digest('hex'),
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: queueArn.split(':')[3]!,
-  }));
+  };
+}
+
+/**
+ * One SQS record per body, as the event source mapping delivers them.
+ *
+ * @example
+ * const event = { Records: sqsRecords([hire, 'not json'], { queueArn }) };
+ */
+export function sqsRecords(bodies: readonly unknown[], options: SqsRecordOptions = {}): SQSRecord[] {
+  return bodies.map((body) => sqsRecord(body, options));
+}
+
+/** An SQS event: one record per body. */
+export function sqsEvent(bodies: readonly unknown[], options: SqsRecordOptions = {}): SQSEvent {
+  return { Records: sqsRecords(bodies, options) };
 }
 
 /** A message body as SQS carries it: text as it is, anything else as its JSON. */
@@ -59,7 +207,7 @@ export function messageBody(body: unknown): string {
   return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
-/** A Lambda-like context: 30 s per invocation, as the deployed function has. */
+/** A Lambda-like context whose remaining time runs down with the clock: 30 s per invocation, as the deployed function has. */
 export function localContext(budgetMs = 30_000): Partial<Context> {
   const start = Date.now();
   return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - start)) };

@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createHandler, type HandlerOptions, type OnboarderHandler } from '../lambda/functions/onboarder/app';
-import { localContext, messageBody, sqsRecords } from '../local/events';
+import { localContext, sqsEvent as sqsEventOf, type SqsRecordOptions } from '../local/events';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AtlasSandboxOptions, type AwsEndpoints } from '../sandbox';
 
 /**
@@ -57,16 +57,33 @@ export interface World {
   atlas: AtlasSandbox;
   aws: AwsEndpoints;
   env: Record<string, string>;
+  /** The log lines the world's handlers wrote. A test may clear it; the teardown check reads `linesWritten`. */
   logs: string[];
+  /** Every log line the world's handlers wrote, cleared ones included: what the teardown check reads. */
+  readonly linesWritten: readonly string[];
+  /** Where every handler of this world writes its log lines. */
+  logSink(line: string): void;
   /** A handler built from `env` with `overrides`: a fresh container. */
   handler(overrides?: Record<string, string | undefined>, options?: HandlerOptions): OnboarderHandler;
+  /** Adds a secret the test stored itself (a wrong or rotated client secret): no log line may carry it either. */
+  addSecret(value: string): void;
+  /** The values no log line may carry: the client secret, its Basic credential, every access token the sandbox issued, and those added. */
+  secrets(): string[];
+  /** Stops the sandbox and the endpoints, then fails if a log line the world collected carried a secret (see {@link expectNoSecretInLogs}). */
   close(): Promise<void>;
 }
+
+const BASIC_CREDENTIAL = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+/** An Authorization value's scheme: whatever follows it is a credential, known to the world or not. */
+const AUTH_SCHEMES = ['Bearer ', 'Basic '];
+const AUTH_VALUE = /(Bearer|Basic) +[^\s"'\\,;]*/g;
 
 export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promise<World> {
   const atlas = await startAtlasSandbox({ clients: { [CLIENT_ID]: CLIENT_SECRET }, ...atlasOptions });
   const aws = await startAwsEndpoints({ secrets: { [SECRET_ID]: JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) } });
   const logs: string[] = [];
+  const linesWritten: string[] = [];
+  const added: string[] = [];
   const env = {
     ATLAS_BASE_URL: atlas.url,
     ATLAS_SECRET_ID: SECRET_ID,
@@ -80,22 +97,36 @@ export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promis
     ATLAS_TIMEOUT_MS: '2000',
     LOG_LEVEL: 'debug',
   };
-  return {
+  const logSink = (line: string) => {
+    logs.push(line);
+    linesWritten.push(line);
+  };
+  const world: World = {
     atlas,
     aws,
     env,
     logs,
-    handler: (overrides = {}, options = {}) => createHandler({ ...env, ...overrides }, { logSink: (line) => logs.push(line), ...options }),
+    linesWritten,
+    logSink,
+    handler: (overrides = {}, options = {}) => createHandler({ ...env, ...overrides }, { logSink, ...options }),
+    addSecret: (value) => {
+      if (value.length === 0) throw new Error('addSecret: an empty secret would match every line');
+      added.push(value);
+    },
+    secrets: () => [CLIENT_SECRET, BASIC_CREDENTIAL, ...atlas.issuedTokens(), ...added],
     close: async () => {
       await atlas.close();
       await aws.close();
+      expectNoSecretInLogs(world);
     },
   };
+  return world;
 }
 
 /**
  * One world for a test file: started before its tests and handed to `started`, reset before each test (the Atlas
- * sandbox, and the AWS endpoints unless `reset` is `'atlas'`), closed after the last.
+ * sandbox, and the AWS endpoints unless `reset` is `'atlas'`), closed after the last, which fails the file if a log
+ * line carried a secret.
  *
  * @example
  * let world: World;
@@ -115,68 +146,52 @@ export function useWorld(started: (world: World) => void, options: { reset?: 'al
 }
 
 /**
- * The log lines that carry a secret: the client secret, any access token the sandbox issued, the Basic credential,
- * an Authorization value, or any of `extra` (a secret the test stored itself). A test that ends with this empty has
- * shown its scenarios keep logs clean.
+ * The log lines, of all the world collected, that carry a secret: one of {@link World.secrets}, or an Authorization
+ * value (`Bearer ...`, `Basic ...`).
  */
-export function linesWithSecrets(world: World, extra: readonly string[] = []): string[] {
-  const secrets = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'Bearer ', 'Basic ', ...world.atlas.issuedTokens(), ...extra];
-  return world.logs.filter((line) => secrets.some((secret) => line.includes(secret)));
+export function linesWithSecrets(world: World): string[] {
+  return offendingLines(world).map(({ line }) => line);
+}
+
+/**
+ * Throws if a log line the world collected carries a secret, naming each such line by its number, cut around the
+ * first secret, with every secret masked: the report must not leak what it found. Every world's teardown runs it.
+ */
+export function expectNoSecretInLogs(world: World): void {
+  const offending = offendingLines(world);
+  if (offending.length === 0) return;
+  const values = world.secrets().sort((a, b) => b.length - a.length);
+  const shown = offending.slice(0, 10).map(({ index, line }) => {
+    const masked = values.reduce((text, value) => text.split(value).join('[secret]'), line).replace(AUTH_VALUE, '$1 [secret]');
+    return `  line ${index + 1}: ${cut(masked, masked.indexOf('[secret]'))}`;
+  });
+  if (offending.length > shown.length) shown.push(`  and ${offending.length - shown.length} more`);
+  throw new Error(
+    `${offending.length} of ${world.linesWritten.length} log lines carry a secret (the client secret, its Basic credential, an access token, an Authorization value or a secret the test added); masked:\n${shown.join('\n')}`,
+  );
+}
+
+function offendingLines(world: World): { index: number; line: string }[] {
+  const secrets = [...world.secrets(), ...AUTH_SCHEMES];
+  return world.linesWritten.flatMap((line, index) => (secrets.some((secret) => line.includes(secret)) ? [{ index, line }] : []));
+}
+
+/** About 160 characters of `text` around `at`, with an ellipsis where it was cut. */
+function cut(text: string, at: number, width = 160): string {
+  const start = Math.max(0, Math.min(at - width / 2, text.length - width));
+  const end = Math.min(text.length, start + width);
+  return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
 }
 
 /** A Lambda context whose remaining time runs down with the clock (the local runner's own). */
 export const lambdaContext = localContext;
 
-interface ApiRequest {
-  method?: string;
-  path: string;
-  body?: unknown;
-  query?: Record<string, string>;
-  base64?: boolean;
-}
+/** API Gateway events (REST API and HTTP API), from the one builder the local tools and the benchmark use too. */
+export { httpApiEvent, restEvent } from '../local/events';
 
-function bodyOf(request: ApiRequest): { body: string | null; isBase64Encoded: boolean } {
-  if (request.body === undefined) return { body: null, isBase64Encoded: false };
-  const text = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-  return request.base64 ? { body: Buffer.from(text).toString('base64'), isBase64Encoded: true } : { body: text, isBase64Encoded: false };
-}
-
-/** A REST API (payload 1.0) proxy event. */
-export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
-  return {
-    resource: '/{proxy+}',
-    path: request.path,
-    httpMethod: request.method ?? 'POST',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: request.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: `rest-${++counter}`, stage: 'prod', httpMethod: request.method ?? 'POST', path: `/prod${request.path}` } as never,
-    ...bodyOf(request),
-  };
-}
-
-/** An HTTP API (payload 2.0) proxy event. */
-export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
-  const { body, isBase64Encoded } = bodyOf(request);
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: request.path,
-    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
-    headers: { 'content-type': 'application/json' },
-    ...(request.query && { queryStringParameters: request.query }),
-    requestContext: { requestId: `http-${++counter}`, stage: '$default', http: { method: request.method ?? 'POST', path: request.path } } as never,
-    isBase64Encoded,
-    ...(body !== null && { body }),
-  };
-}
-
-/** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN}. */
-export function sqsEvent(bodies: unknown[]): SQSEvent {
-  return { Records: sqsRecords(bodies.map(messageBody), SOURCE_QUEUE_ARN) };
+/** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN} unless `options` say otherwise. */
+export function sqsEvent(bodies: readonly unknown[], options: SqsRecordOptions = {}): SQSEvent {
+  return sqsEventOf(bodies, { queueArn: SOURCE_QUEUE_ARN, ...options });
 }
 
 /** The parsed JSON answer of an API call. */

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batch, call, CLIENT_ID, CLIENT_SECRET, hireEvent, linesWithSecrets, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, CLIENT_SECRET, expectNoSecretInLogs, hireEvent, linesWithSecrets, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
+
+/**
+ * The log lines of every path that touches credentials. That none carries a secret is checked when the world closes,
+ * as for every world (test/harness.ts); the last test here shows that check finds one.
+ */
 
 let world: World;
 beforeAll(async () => {
@@ -19,6 +24,7 @@ beforeAll(async () => {
   await batch(handler, sqsEvent([hireEvent({ id: 'evt-log-2' }), 'not json', { source: 'hr', type: 'employee.hired', user: { email: CLIENT_SECRET } }]));
   world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_EMAIL_ADDRESS' }, { on: 'users' });
   await batch(handler, sqsEvent([hireEvent({ department: 'Finance' })]));
+  world.addSecret('wrong-secret-also-secret');
   world.aws.setSecret('atlas/onboarder/service-account', JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong-secret-also-secret' }));
   world.atlas.revokeTokens();
   await call(world.handler(), restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
@@ -26,10 +32,9 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 describe('logs', () => {
-  it('never carry the client secret, an access token or an Authorization value', () => {
+  it('are written on every path that touches credentials (which the secret check at close reads)', () => {
     expect(world.atlas.issuedTokens().length).toBeGreaterThanOrEqual(3);
     expect(world.logs.length).toBeGreaterThan(20);
-    expect(linesWithSecrets(world, ['wrong-secret-also-secret'])).toEqual([]);
   });
 
   it('are one JSON object per line, with a level and a message', () => {
@@ -50,5 +55,38 @@ describe('logs', () => {
     const deadLettered = entries.filter((e) => e.outcome === 'dead_lettered');
     expect(deadLettered.map((e) => e.errorCode).sort()).toEqual(['INVALID_EMAIL_ADDRESS', 'invalid_event', 'invalid_json']);
     expect(entries.some((e) => e.groupId === PROJECT_B && e.outcome === 'failed' && e.errorCode === 'INVALID_CREDENTIALS')).toBe(true);
+  });
+});
+
+describe('the secret check when a world closes', () => {
+  it('names each log line that carries a secret, cut and masked, and fails close()', async () => {
+    const leaky = await startWorld();
+    await call(leaky.handler(), restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+    const [token] = leaky.atlas.issuedTokens();
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+    leaky.addSecret('a-secret-this-test-stored');
+    const written = leaky.linesWritten.length;
+    leaky.logSink(JSON.stringify({ level: 'error', message: 'leak one', clientSecret: CLIENT_SECRET, padding: 'x'.repeat(400) }));
+    leaky.logSink(JSON.stringify({ level: 'debug', message: 'leak two', token, basic }));
+    leaky.logSink(JSON.stringify({ level: 'debug', message: 'leak three', authorization: 'Bearer not-a-token-we-know', stored: 'a-secret-this-test-stored' }));
+    // A test that clears `logs` clears nothing the check reads.
+    leaky.logs.length = 0;
+
+    expect(linesWithSecrets(leaky)).toHaveLength(3);
+    let report = '';
+    try {
+      expectNoSecretInLogs(leaky);
+    } catch (err) {
+      report = (err as Error).message;
+    }
+    expect(report).toMatch(new RegExp(`^3 of ${written + 3} log lines carry a secret`));
+    expect(report).toContain(`line ${written + 1}: {"level":"error","message":"leak one","clientSecret":"[secret]"`);
+    expect(report).toContain(`line ${written + 2}: {"level":"debug","message":"leak two","token":"[secret]","basic":"[secret]"}`);
+    expect(report).toContain(`line ${written + 3}: {"level":"debug","message":"leak three","authorization":"Bearer [secret]","stored":"[secret]"}`);
+    for (const secret of [CLIENT_SECRET, token!, basic, 'not-a-token-we-know', 'a-secret-this-test-stored']) expect(report).not.toContain(secret);
+    // Cut: not the whole 400-character padding.
+    expect(report).not.toContain('x'.repeat(200));
+
+    await expect(leaky.close()).rejects.toThrow(/^3 of \d+ log lines carry a secret/);
   });
 });

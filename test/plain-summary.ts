@@ -14,8 +14,9 @@ export default class PlainSummary implements Reporter {
         else if (state === 'failed') counts.failed++;
         else counts.skipped++;
       }
-      // A file that failed to load has no tests to count: count it as a failure.
-      if (module.state() === 'failed' && ![...module.children.allTests()].length) counts.failed++;
+      // A file that failed outside its tests (it failed to load, or a hook threw, as a world's secret check at close
+      // does) has no failed test to count: count it as a failure.
+      if (module.state() === 'failed' && ![...module.children.allTests()].some((test) => test.result().state === 'failed')) counts.failed++;
     }
     process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
   }

@@ -32,6 +32,7 @@ describe('service-account credentials from Secrets Manager', () => {
     // Rotation: Atlas now knows only the new secret, the old tokens are gone, the secret holds the new value.
     world.atlas.configure({ clients: { [CLIENT_ID]: 'rotated-secret-value-0001' } });
     world.atlas.revokeTokens();
+    world.addSecret('rotated-secret-value-0001');
     world.aws.setSecret(SECRET_ID, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'rotated-secret-value-0001' }));
     const { status } = await call(handler, financeHire());
     expect(status).toBe(200);
