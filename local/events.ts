@@ -212,3 +212,44 @@ export function localContext(budgetMs = 30_000): Partial<Context> {
   const start = Date.now();
   return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - start)) };
 }
+
+/**
+ * An SNS notification as an SQS subscription delivers it (raw message delivery off): the whole shape AWS sends, so
+ * that the function's envelope check (contract section 3) sees what it would in production.
+ *
+ * @example
+ * sqsEvent([snsNotification(JSON.stringify(hire))]);
+ */
+export function snsNotification(message: string, topicArn = `arn:aws:sns:us-east-1:${ACCOUNT_ID}:hr-events`): Record<string, string> {
+  return {
+    Type: 'Notification',
+    MessageId: randomUUID(),
+    TopicArn: topicArn,
+    Message: message,
+    Timestamp: new Date().toISOString(),
+    SignatureVersion: '1',
+    Signature: 'bG9jYWw=',
+    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-local.pem',
+    UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:local`,
+  };
+}
+
+/**
+ * An EventBridge event as a rule with an SQS target delivers it: the whole shape AWS sends.
+ *
+ * @example
+ * sqsEvent([eventBridgeEvent(hire, 'employee.hired')]);
+ */
+export function eventBridgeEvent(detail: unknown, detailType = 'Onboarding Event', source = 'hr.workday'): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: ACCOUNT_ID,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  };
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../lambda/adapters/envelopes';
+import { eventBridgeEvent, snsNotification } from '../local/events';
 import { parseDirectInvite, parseOnboardingEvent } from '../lambda/core/requests';
 
 const hire = {
@@ -75,8 +76,8 @@ describe('direct invites', () => {
 
 describe('SQS bodies and envelopes', () => {
   it('take a raw event, an SNS notification, and an EventBridge event alike', () => {
-    const sns = JSON.stringify({ Type: 'Notification', MessageId: 'm', Message: JSON.stringify(hire) });
-    const bridge = JSON.stringify({ version: '0', 'detail-type': 'employee.hired', source: 'hr.system', detail: hire });
+    const sns = JSON.stringify(snsNotification(JSON.stringify(hire)));
+    const bridge = JSON.stringify(eventBridgeEvent(hire));
     for (const body of [JSON.stringify(hire), sns, bridge]) {
       const parsed = parseMessageBody(body);
       expect(parsed.ok && parsed.value).toEqual({ kind: 'event', event: hire });
@@ -90,15 +91,31 @@ describe('SQS bodies and envelopes', () => {
     expect(notSns.ok && notSns.value).toEqual({ kind: 'event', event: hire });
   });
 
+  // Contract section 3, v2: the event executed is the one a filter on the message body sees, never one hidden inside.
+  it('never execute an event hidden in a valid event that also carries envelope fields', () => {
+    const hidden = { ...hire, id: 'hidden', user: { email: 'outsider@evil.example', department: 'Data Platform' } };
+    const withDetail = parseMessageBody(JSON.stringify({ ...eventBridgeEvent(hidden), ...hire }));
+    expect(withDetail.ok && withDetail.value).toEqual({ kind: 'event', event: hire });
+    const withMessage = parseMessageBody(JSON.stringify({ ...snsNotification(JSON.stringify(hidden)), ...hire }));
+    expect(withMessage.ok && withMessage.value).toEqual({ kind: 'event', event: hire });
+  });
+
+  it('recognise an envelope only by its whole shape: a partial one is not opened', () => {
+    const partialBridge = parseMessageBody(JSON.stringify({ version: '0', 'detail-type': 'x', detail: hire }));
+    expect(partialBridge.ok).toBe(false);
+    const partialSns = parseMessageBody(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(hire) }));
+    expect(partialSns.ok).toBe(false);
+  });
+
   it('take a direct invite in a body', () => {
     const parsed = parseMessageBody(JSON.stringify({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] }));
     expect(parsed.ok && parsed.value.kind).toBe('direct');
   });
 
   it('say where an enveloped event is wrong', () => {
-    const parsed = parseMessageBody(JSON.stringify({ version: '0', 'detail-type': 'x', detail: { ...hire, user: {} } }));
+    const parsed = parseMessageBody(JSON.stringify(eventBridgeEvent({ ...hire, user: {} })));
     expect(parsed.ok ? [] : parsed.issues).toEqual([{ path: 'detail.user.email', message: 'is required' }]);
-    const sns = parseMessageBody(JSON.stringify({ Type: 'Notification', Message: '{not json' }));
+    const sns = parseMessageBody(JSON.stringify(snsNotification('{not json')));
     expect(sns.ok ? undefined : [sns.error, sns.issues[0]?.path]).toEqual(['invalid_json', 'Message']);
   });
 

@@ -127,7 +127,11 @@ const PREFIX: Record<Envelope, string> = { raw: '', sns: 'Message.', eventbridge
 /** Wraps a body's text as SQS would carry it from SNS or EventBridge (EventBridge needs JSON: others stay raw). */
 function wrap(text: string, how: Envelope): string {
   if (how === 'sns') return JSON.stringify({ Type: 'Notification', MessageId: 'n-1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:hr', Message: text });
-  if (how === 'eventbridge' && parseJson(text).ok) return `{"version":"0","id":"e-1","detail-type":"employee.hired","source":"hr.workday","detail":${text}}`;
+  // EventBridge's detail is always an object: other JSON stays raw.
+  const json = parseJson(text);
+  if (how === 'eventbridge' && json.ok && typeof json.value === 'object' && json.value !== null && !Array.isArray(json.value)) {
+    return `{"version":"0","id":"e-1","detail-type":"employee.hired","source":"hr.workday","account":"123456789012","time":"2026-11-28T09:00:00Z","region":"us-east-1","resources":[],"detail":${text}}`;
+  }
   return text;
 }
 
