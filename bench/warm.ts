@@ -183,6 +183,8 @@ process.send!({
       perSecond: limited.invitations / (queue.elapsedMs / 1000),
       floorMs: ((1000 - RATE) / RATE) * 1000,
       rateLimitedAnswers: limited.rateLimited,
+      // Every Atlas call of the run, 429s included, per invitation made (contract section 6, v2: at most 1.05).
+      callsPerInvitation: limited.invites / limited.invitations,
       redeliveries: queue.redeliveries,
       leftInQueue: queue.leftInQueue,
     },

@@ -14,6 +14,12 @@ export interface FailureDetails {
   status?: number;
   /** How long the other side asked us to wait (`Retry-After`, or a wait named in its error detail). */
   retryAfterMs?: number;
+  /**
+   * A fault of the deployment, not of the request (contract section 7, v2): a malformed or unreadable secret,
+   * credentials Atlas refuses. Always `transient`: nothing is retried within the invocation, the message waits on the
+   * queue (backed off) until an operator fixes the secret, an error line and an alarm say so, nothing is dead-lettered.
+   */
+  deploymentFault?: boolean;
 }
 
 export class Failure extends Error {

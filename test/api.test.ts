@@ -174,10 +174,34 @@ describe.each([
     });
 
     it("passes Atlas's Retry-After on when it is longer than the request can wait", async () => {
+      // A container of its own: the one this suite shares would hold that project's calls for the 90 s (pacing).
+      const own = world.handler();
       world.atlas.injectFault({ kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: '90' }, { on: 'invites' });
-      const { status, headers } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      const { status, headers } = await call(own, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
       expect([status, headers['retry-after']]).toEqual([503, '90']);
       expect(world.atlas.count('invites')).toBe(1);
+    });
+
+    // Contract section 6, v2: calls to a rate-limited scope wait for the same moment; none is spent on a certain 429.
+    it('holds the next calls of the container to a rate-limited project without calling Atlas; other projects go on', async () => {
+      const own = world.handler();
+      world.atlas.injectFault({ kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: '90' }, { on: 'invites' });
+      await call(own, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      const second = await call(own, apiEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+      expect(second.status).toBe(503);
+      expect(Number(second.headers['retry-after'])).toBeGreaterThan(80);
+      expect(second.body.results?.[0]).toMatchObject({ groupId: PROJECT_B, error: { code: 'RATE_LIMITED', retryable: true } });
+      expect(world.atlas.count('invites')).toBe(1);
+      // A Data Platform hire maps to A as well as B: A is called, B waits.
+      const both = await call(own, apiEvent({ path: '/events', body: hireEvent() }));
+      expect(both.body.results?.map((r) => [r.groupId, r.status])).toEqual([
+        [PROJECT_A, 'invited'],
+        [PROJECT_B, 'failed'],
+      ]);
+      expect(world.atlas.requests.filter((r) => r.endpoint === 'invites').map((r) => r.path)).toEqual([
+        `/api/atlas/v2/groups/${PROJECT_B}/invites`,
+        `/api/atlas/v2/groups/${PROJECT_A}/invites`,
+      ]);
     });
 
     it('answers 502 when a project failed for good upstream, and 503 wins over 502', async () => {

@@ -60,6 +60,12 @@ describe('1,000 events through SQS against a rate limit', () => {
     }
   });
 
+  // Contract section 6, v2 (pacing): the calls of a container wait together on a rate-limited project, so the limit
+  // costs few calls of its own (the bench measures the throughput: bench/results.json, rateLimited).
+  it('spend at most 1.05 Atlas calls per invitation against the limit', () => {
+    expect(world.atlas.count('invites') / world.atlas.invitations().length).toBeLessThanOrEqual(1.05);
+  });
+
   it('request one token per container', () => {
     expect(world.atlas.count('token')).toBeLessThanOrEqual(5);
   });

@@ -44,9 +44,9 @@ describe('classification of Atlas answers', () => {
     expect(classifyAnswer(400, {}, apiError(400, 'RATE_LIMITED_IP', 'rate limit of 10 invitations per 5 minutes exceeded'), now)?.details.retryAfterMs).toBe(300_000);
   });
 
-  it('treats the token limit as transient and wrong credentials as permanent', () => {
+  it('treats the token limit as transient and wrong credentials as a fault of the deployment (transient, no retry now)', () => {
     expect(classifyTokenAnswer(403, {}, '{"error":"access_denied","error_description":"Access Token limit reached"}', now)?.kind).toBe('transient');
-    expect(classifyTokenAnswer(401, {}, '{"error":"invalid_client"}', now)).toMatchObject({ kind: 'permanent', code: 'INVALID_CREDENTIALS' });
+    expect(classifyTokenAnswer(401, {}, '{"error":"invalid_client"}', now)).toMatchObject({ kind: 'transient', code: 'INVALID_CREDENTIALS', details: { deploymentFault: true } });
     expect(classifyTokenAnswer(503, {}, '', now)?.kind).toBe('transient');
     expect(classifyTokenAnswer(400, {}, '{"error":"unsupported_grant_type"}', now)?.kind).toBe('permanent');
   });

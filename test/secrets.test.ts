@@ -68,11 +68,39 @@ describe('service-account credentials from Secrets Manager', () => {
     expect((await call(handler, financeHire())).status).toBe(200);
   });
 
-  it('a secret that is not {"clientId","clientSecret"} fails for good, naming the secret', async () => {
+  // Contract section 7, v2: a fault of the deployment, not of the event. The event waits; the error line tells the operator.
+  it('a secret that is not {"clientId","clientSecret"} fails for now, as a fault of the deployment, naming the secret in the log only', async () => {
     world.aws.setSecret(SECRET_ID, 'PLACEHOLDER: put the service account here');
+    const before = world.logs.length;
     const { status, body } = await call(world.handler(), financeHire());
-    expect(status).toBe(502);
-    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_MALFORMED', retryable: false, message: expect.stringContaining(SECRET_ID) } });
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_MALFORMED', retryable: true } });
+    expect(JSON.stringify(body)).not.toContain(SECRET_ID);
+    const errors = world.logs.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'error');
+    expect(errors).toContainEqual(expect.objectContaining({ secretId: SECRET_ID, errorCode: 'SECRET_MALFORMED', deploymentFault: true }));
+    expect(errors).toContainEqual(expect.objectContaining({ errorCode: 'SECRET_MALFORMED', deploymentFault: true, message: expect.stringContaining('deployment fault') }));
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+
+  it('after a good read, a malformed refresh keeps the last good value (a rotation typo stops nothing)', async () => {
+    const handler = world.handler({ SECRET_TTL_SECONDS: '0' });
+    expect((await call(handler, financeHire())).status).toBe(200);
+    const before = world.logs.length;
+    world.aws.setSecret(SECRET_ID, '{"clientId": "typo"');
+    world.atlas.revokeTokens();
+    expect((await call(handler, financeHire())).status).toBe(200);
+    expect(world.aws.secretRequests).toHaveLength(2);
+    const errors = world.logs.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'error');
+    expect(errors).toEqual([expect.objectContaining({ secretId: SECRET_ID, errorCode: 'SECRET_MALFORMED', deploymentFault: true })]);
+  });
+
+  it('an unreadable secret names neither the secret nor the AWS error in the answer (the log has both)', async () => {
+    world.aws.failNext('GetSecretValue', { times: 100, type: 'AccessDeniedException', status: 400 });
+    const { status, body } = await call(world.handler({ ATLAS_MAX_ATTEMPTS: '1' }), financeHire());
+    expect(status).toBe(503);
+    expect(body.results?.[0]).toMatchObject({ error: { code: 'SECRET_UNAVAILABLE', retryable: true, message: 'could not read the Atlas credentials secret' } });
+    expect(JSON.stringify(body)).not.toMatch(new RegExp(`${SECRET_ID}|AccessDenied`));
+    expect(world.logs.some((line) => line.includes(SECRET_ID) && line.includes('AccessDeniedException') && line.includes('"deploymentFault":true'))).toBe(true);
   });
 
   it('a Secrets Manager that never answers fails for now, before the deadline', async () => {

@@ -8,6 +8,11 @@ import { AtlasError } from './errors';
 
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RATE_LIMIT_CODES = new Set(['RATE_LIMITED', 'RATE_LIMITED_IP', 'RATE_LIMITED_TOKEN_BUCKET']);
+
+/** Whether a failure is Atlas rate-limiting us (a 429, or a rate-limit errorCode such as the 400 `RATE_LIMITED_IP`). */
+export function isRateLimited(error: { code: string; details: { status?: number } }): boolean {
+  return error.details.status === 429 || RATE_LIMIT_CODES.has(error.code);
+}
 const ALREADY_THERE_CODES = new Set(['USER_ALREADY_IN_GROUP', 'USER_ALREADY_EXISTS', 'USER_ALREADY_INVITED', 'INVITATION_ALREADY_EXISTS']);
 
 /** The `ApiError` body, as far as we read it. */
@@ -52,7 +57,8 @@ export function classifyTokenAnswer(status: number, headers: Record<string, stri
       retryAfterMs: parseRetryAfter(header(headers, 'retry-after'), now),
     });
   }
-  if (status === 401) return new AtlasError('permanent', 'INVALID_CREDENTIALS', 'Atlas rejected the service account credentials', { status });
+  // Wrong credentials are the deployment's fault, not the event's (contract section 7, v2): the message waits.
+  if (status === 401) return new AtlasError('transient', 'INVALID_CREDENTIALS', 'Atlas rejected the service account credentials', { status, deploymentFault: true });
   if (TRANSIENT_STATUSES.has(status)) {
     return new AtlasError('transient', `TOKEN_HTTP_${status}`, `the token endpoint answered ${status}`, {
       status,

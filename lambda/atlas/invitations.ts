@@ -29,6 +29,9 @@ const INVITE_ENDPOINTS: Record<InviteApi, { path: (groupId: string) => string; m
   users: { path: (g) => `/api/atlas/v2/groups/${g}/users`, mediaType: 'application/vnd.atlas.2025-02-19+json' },
 };
 
+/** Atlas also limits invitations per IP address (`RATE_LIMITED_IP`, "N invitations per M minutes"), across projects. */
+const INVITATIONS_IP_SCOPE = 'invitations-ip';
+
 /** An invitation created this long before we asked is one that already existed (Atlas answers 200 with it). */
 const EXISTING_INVITATION_AGE_MS = 60_000;
 
@@ -60,7 +63,11 @@ export class Invitations implements Inviter {
       const api = this.api;
       const { path, mediaType } = INVITE_ENDPOINTS[api];
       const body = { roles: invitation.roles, username: invitation.username };
-      const reply = await this.session.call({ method: 'POST', path: path(invitation.groupId), mediaType, body }, deadline, { groupId: invitation.groupId });
+      const reply = await this.session.call(
+        { method: 'POST', path: path(invitation.groupId), mediaType, body, scope: `group:${invitation.groupId}`, ipScope: INVITATIONS_IP_SCOPE },
+        deadline,
+        { groupId: invitation.groupId },
+      );
       if (reply.ok) return successOf(api, reply.value);
       const { error } = reply;
       if (error.code === 'VERSION_GONE' && api === 'invites') {

@@ -73,7 +73,8 @@ export async function withRetries<T>(
     const left = deadline.remainingMs();
     if (left < MIN_ATTEMPT_MS) break;
     const outcome = await attempt(Math.min(policy.attemptTimeoutMs, left), n);
-    if (outcome.ok || outcome.error.kind !== 'transient') return outcome;
+    // A deployment fault (a bad secret, refused credentials) will not clear within one invocation: no retry now.
+    if (outcome.ok || outcome.error.kind !== 'transient' || outcome.error.details.deploymentFault) return outcome;
     last = outcome.error;
     if (n === policy.maxAttempts) break;
     const askedMs = last.details.retryAfterMs;

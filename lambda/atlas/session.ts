@@ -1,9 +1,10 @@
 import { Deadline } from '../deadline';
 import type { Result } from '../failure';
 import type { Logger } from '../log';
-import { classifyAnswer, classifyTokenAnswer } from './classify';
+import { classifyAnswer, classifyTokenAnswer, isRateLimited } from './classify';
 import type { Credentials, CredentialsSource } from './credentials';
 import { AtlasError } from './errors';
+import { Pacer } from './pacing';
 import { withRetries, type RetryHooks, type RetryPolicy } from './retry';
 import { Agent, exchange, type Answer, type Dispatcher } from './transport';
 
@@ -15,6 +16,16 @@ import { Agent, exchange, type Answer, type Dispatcher } from './transport';
 
 /** Refresh this long before Atlas says a token expires (its Go SDK uses 10 s; clocks and slow calls need more). */
 const EXPIRY_MARGIN_MS = 60_000;
+/**
+ * At most this many token requests per container per minute, whatever Atlas answers (contract section 6, v2): a
+ * service account may hold 100 live tokens, and one container must never use them up.
+ */
+export const TOKEN_REQUESTS_PER_MINUTE = 5;
+/**
+ * How long a scope that refused a freshly fetched token (a project the service account may not touch: Atlas answers
+ * 401 `USER_UNAUTHORIZED`) is remembered: its next 401s fail at once, without a new token.
+ */
+const REFUSING_SCOPE_MS = 5 * 60_000;
 const USER_AGENT = 'atlas-onboarder/0.1';
 
 /** One call of the Administration API. */
@@ -26,6 +37,10 @@ export interface AtlasRequest {
   mediaType: string;
   /** Sent as JSON. */
   body?: unknown;
+  /** The rate-limit bucket the call draws from (`group:<groupId>`): calls to a scope Atlas has limited wait together. */
+  scope: string;
+  /** Where a `RATE_LIMITED_IP` answer is held instead (invitations are also limited per IP address). */
+  ipScope?: string;
 }
 
 /** A successful (2xx) answer, and when the request that got it was sent. */
@@ -43,6 +58,8 @@ export interface AtlasSessionOptions {
   dispatcher?: Dispatcher;
   now?: () => number;
   hooks?: RetryHooks;
+  /** Called when a call waits for a rate-limited scope. */
+  onRateLimitedWait?: (scope: string, waitMs: number) => void;
 }
 
 /**
@@ -57,6 +74,9 @@ export function createAtlasAgent(): Agent {
 
 export class AtlasSession {
   private readonly tokens: TokenCache;
+  private readonly pacer: Pacer;
+  /** Scopes that refused a freshly fetched token, until when. */
+  private readonly refusingScopes = new Map<string, number>();
   private readonly dispatcher: Dispatcher;
   private readonly now: () => number;
 
@@ -64,6 +84,7 @@ export class AtlasSession {
     this.dispatcher = options.dispatcher ?? createAtlasAgent();
     this.now = options.now ?? Date.now;
     this.tokens = new TokenCache(options.baseUrl, options.credentials, this.dispatcher, options.log, this.now);
+    this.pacer = new Pacer({ onWait: options.onRateLimitedWait }, this.now);
   }
 
   /**
@@ -75,7 +96,20 @@ export class AtlasSession {
    * const reply = await session.call({ method: 'GET', path: `/api/atlas/v2/groups/${groupId}/users?username=${u}`, mediaType }, deadline, { groupId });
    */
   call(request: AtlasRequest, deadline: Deadline, logFields: Record<string, unknown> = {}): Promise<Result<AtlasReply>> {
-    return withRetries((timeoutMs) => this.attempt(request, timeoutMs), this.options.retry, deadline, {
+    const scopes = request.ipScope ? [request.scope, request.ipScope] : [request.scope];
+    const paced = async (timeoutMs: number): Promise<Result<AtlasReply>> => {
+      const turn = await this.pacer.turn(scopes, deadline);
+      // The scope stays limited past the deadline: no call spent on a certain 429; the wait goes back to the caller.
+      if (!turn.ok) {
+        return { ok: false, error: new AtlasError('transient', 'RATE_LIMITED', 'Atlas rate-limits this scope; waiting for it to refill', { retryAfterMs: turn.heldMs }) };
+      }
+      try {
+        return await this.attempt(request, Math.min(timeoutMs, deadline.remainingMs()));
+      } finally {
+        turn.release();
+      }
+    };
+    return withRetries(paced, this.options.retry, deadline, {
       ...this.options.hooks,
       onRetry: (error, attempt, delayMs) => {
         this.options.log.info('retrying Atlas call', { ...logFields, errorCode: error.code, kind: error.kind, attempt, delayMs });
@@ -87,6 +121,7 @@ export class AtlasSession {
   /** One attempt: a token and the request, plus at most one more with a fresh token after a 401, all within `timeoutMs`. */
   private async attempt(request: AtlasRequest, timeoutMs: number): Promise<Result<AtlasReply>> {
     const budget = new Deadline(timeoutMs);
+    const startedAt = this.now();
     let refreshed = false;
     for (;;) {
       const token = await this.tokens.get(budget.remainingMs());
@@ -106,16 +141,51 @@ export class AtlasSession {
       if (!sent.ok) return sent;
       const answer = sent.value;
       const error = classifyAnswer(answer.statusCode, answer.headers, answer.body, this.now());
+      this.pace(request, answer, error);
       if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
-      if (error.details.status === 401 && !refreshed) {
-        // A token Atlas no longer honours (expired early, revoked): fetch a new one, once.
-        this.tokens.invalidate(token.value);
-        refreshed = true;
-        continue;
+      if (error.details.status === 401) {
+        // Atlas answers 401 for a token it no longer honours (expired early, revoked) and for a missing permission
+        // (contract section 6, v2). Only a token fetched before this call may be the trouble: fetch a new one, once.
+        // A token fetched for this call that is refused is the call's own failure, and so is any 401 for a while
+        // from a scope that did that: 100 events to a project the account may not touch cost no more tokens.
+        const fresh = this.tokens.obtainedAt(token.value) >= startedAt;
+        if (!fresh && !refreshed && !this.refusesTokens(request.scope)) {
+          this.tokens.invalidate(token.value);
+          refreshed = true;
+          continue;
+        }
+        if (fresh) this.refusingScopes.set(request.scope, this.now() + REFUSING_SCOPE_MS);
       }
       return { ok: false, error };
     }
   }
+
+  private refusesTokens(scope: string): boolean {
+    const until = this.refusingScopes.get(scope);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.refusingScopes.delete(scope);
+    return false;
+  }
+
+  /** What an answer says of the scope's rate limit: a named wait holds it; a success may say none is left. */
+  private pace(request: AtlasRequest, answer: Answer, error: AtlasError | undefined): void {
+    if (error) {
+      if (!isRateLimited(error) || error.details.retryAfterMs === undefined) return;
+      const scope = error.code === 'RATE_LIMITED_IP' && request.ipScope ? request.ipScope : request.scope;
+      this.pacer.hold(scope, error.details.retryAfterMs);
+      return;
+    }
+    const remaining = header(answer.headers, 'ratelimit-remaining');
+    if (remaining === undefined || !/^\d+$/.test(remaining)) return;
+    const limit = header(answer.headers, 'ratelimit-limit');
+    this.pacer.remaining(request.scope, Number(remaining), limit !== undefined && /^\d+$/.test(limit) ? Number(limit) : undefined);
+  }
+}
+
+function header(headers: Answer['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -127,8 +197,10 @@ export class AtlasSession {
  * const token = await tokens.get(10_000);
  */
 export class TokenCache {
-  private current: { token: string; expiresAt: number } | undefined;
+  private current: { token: string; expiresAt: number; obtainedAt: number } | undefined;
   private inFlight: Promise<Result<string>> | undefined;
+  /** When this container asked for tokens in the last minute. */
+  private requestedAt: number[] = [];
 
   constructor(
     private readonly baseUrl: string,
@@ -137,6 +209,11 @@ export class TokenCache {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** When `token` was obtained, if it is the current one; a replaced token is older than any other. */
+  obtainedAt(token: string): number {
+    return this.current?.token === token ? this.current.obtainedAt : -Infinity;
+  }
 
   /** A live token, or why there is none. */
   get(timeoutMs: number): Promise<Result<string>> {
@@ -166,6 +243,14 @@ export class TokenCache {
 
   /** A new token (also cached), or why there is none. */
   private async requestToken({ clientId, clientSecret }: Credentials, timeoutMs: number): Promise<Result<string>> {
+    const now = this.now();
+    this.requestedAt = this.requestedAt.filter((at) => now - at < 60_000);
+    if (this.requestedAt.length >= TOKEN_REQUESTS_PER_MINUTE) {
+      const retryAfterMs = this.requestedAt[0]! + 60_000 - now;
+      this.log.error('token requests held back: this container asked for too many tokens in the last minute', { errorCode: 'TOKEN_REQUESTS_LIMITED', retryAfterMs });
+      return { ok: false, error: new AtlasError('transient', 'TOKEN_REQUESTS_LIMITED', 'too many token requests from this container in the last minute', { retryAfterMs }) };
+    }
+    this.requestedAt.push(now);
     // OAuth client credentials are form-urlencoded before base64 (RFC 6749 section 2.3.1), as MongoDB's SDKs do.
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
     const sent = await exchange(this.dispatcher, `${this.baseUrl}/api/oauth/token`, {
@@ -184,7 +269,8 @@ export class TokenCache {
     const parsed = parseTokenBody(answer.body);
     if (!parsed) return { ok: false, error: new AtlasError('transient', 'TOKEN_MALFORMED', 'the token endpoint answered without an access token') };
     this.log.addSecret(parsed.token);
-    this.current = { token: parsed.token, expiresAt: this.now() + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
+    const obtainedAt = this.now();
+    this.current = { token: parsed.token, obtainedAt, expiresAt: obtainedAt + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
     this.log.info('obtained an Atlas access token', { expiresInSeconds: parsed.expiresInMs / 1000 });
     return { ok: true, value: parsed.token };
   }

@@ -20,7 +20,16 @@ export function createSecretsManagerClient(env: Env): SecretsManagerClient {
   return new SecretsManagerClient({ ...(env.AWS_REGION && { region: env.AWS_REGION }), ...(endpoint && { endpoint }) });
 }
 
-/** A secret that could not be read (`SECRET_UNAVAILABLE`, transient) or does not hold what it must (`SECRET_MALFORMED`). */
+/**
+ * Secrets Manager errors that say the deployment is wrong (a missing secret, no permission, a key it may not use),
+ * not that Secrets Manager is having a moment: a fault of the deployment (contract section 7, v2).
+ */
+const DEPLOYMENT_ERRORS = new Set(['AccessDeniedException', 'ResourceNotFoundException', 'DecryptionFailure', 'InvalidRequestException', 'InvalidParameterException']);
+
+/**
+ * A secret that could not be read (`SECRET_UNAVAILABLE`) or does not hold what it must (`SECRET_MALFORMED`); both
+ * transient, the second and the unreadable kinds of the first a fault of the deployment.
+ */
 export class SecretError extends Failure {
   override readonly name = 'SecretError';
 }
@@ -45,8 +54,7 @@ export interface CachedSecretOptions<T> {
 /**
  * A Secrets Manager secret whose SecretString is JSON of one shape: read once per warm container, read again after
  * `ttlMs` so a rotated secret is picked up, and shared by concurrent first callers (one request). When a refresh
- * fails, the last value read is kept. An unreachable secret is a transient {@link SecretError}, a malformed one a
- * permanent one.
+ * fails or reads a malformed value, the last good value is kept. Failures are transient {@link SecretError}s.
  *
  * @example
  * const source = new CachedSecret({ client, secretId: 'atlas/onboarder', schema, shape, label, ttlMs: 300_000, log });
@@ -87,8 +95,10 @@ export class CachedSecret<T> {
         log.warn(`could not refresh ${label}; using the last value read`, { secretId, awsError: name });
         return { ok: true, value: this.cached.value };
       }
-      log.error(`could not read ${label}`, { secretId, awsError: name });
-      return { ok: false, error: new SecretError('transient', 'SECRET_UNAVAILABLE', `could not read secret ${secretId} (${name})`) };
+      const deploymentFault = DEPLOYMENT_ERRORS.has(name);
+      log.error(`could not read ${label}`, { secretId, awsError: name, ...(deploymentFault && { deploymentFault }) });
+      // The answer a caller may see names neither the secret nor the AWS error: the log line has both.
+      return { ok: false, error: new SecretError('transient', 'SECRET_UNAVAILABLE', `could not read ${label}`, { ...(deploymentFault && { deploymentFault }) }) };
     }
     let parsed: { success: true; data: T } | { success: false } | undefined;
     try {
@@ -97,7 +107,15 @@ export class CachedSecret<T> {
       parsed = undefined;
     }
     if (!parsed?.success) {
-      return { ok: false, error: new SecretError('permanent', 'SECRET_MALFORMED', `secret ${secretId} must hold JSON ${this.options.shape}`) };
+      // A binary secret, or a rotation that wrote the wrong JSON: the deployment's fault. A value read before is kept.
+      const fields = { secretId, errorCode: 'SECRET_MALFORMED', deploymentFault: true, binary: text === undefined };
+      if (this.cached) {
+        log.error(`${label} now holds a malformed value; using the last good value read`, fields);
+        this.cached = { value: this.cached.value, fetchedAt: this.now() };
+        return { ok: true, value: this.cached.value };
+      }
+      log.error(`${label} holds a malformed value`, fields);
+      return { ok: false, error: new SecretError('transient', 'SECRET_MALFORMED', `${label} must hold JSON ${this.options.shape}`, { deploymentFault: true }) };
     }
     this.options.onRead?.(parsed.data);
     this.cached = { value: parsed.data, fetchedAt: this.now() };

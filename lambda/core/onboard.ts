@@ -85,6 +85,10 @@ async function carryOut(action: Action, username: string, deps: OnboardingDeps, 
     return decided(projectLog, { ...base, status, ...(outcome.invitationId && { invitationId: outcome.invitationId }) }, undefined, duplicate);
   }
   const { error } = outcome;
+  if (error.details.deploymentFault) {
+    // Not the event's fault: an operator must fix the secret or the credentials; the message waits on the queue.
+    projectLog.error('deployment fault: the Atlas credentials cannot be used; events wait until they are fixed', { errorCode: error.code, deploymentFault: true });
+  }
   const result: ProjectResult = { ...base, status: 'failed', error: { code: error.code, message: error.message, retryable: error.retryable } };
   const decision = decided(projectLog, result, undefined, duplicate);
   return error.details.retryAfterMs === undefined ? decision : { ...decision, retryAfterMs: error.details.retryAfterMs };

@@ -31,6 +31,8 @@ export interface ProjectUsersSettings {
   invitesGone: boolean;
   duplicateInvite: 'existing' | 'conflict';
   projects: ReadonlySet<string> | undefined;
+  /** Projects the service account may not touch: 401 `USER_UNAUTHORIZED` with any valid token, as Atlas answers. */
+  unauthorizedProjects: ReadonlySet<string> | undefined;
 }
 
 export interface ProjectUsersDeps {
@@ -113,6 +115,7 @@ export class ProjectUsers {
     }
     if (!HEX24.test(groupId)) return reject(400, 'INVALID_GROUP_ID', `An invalid group ID ${groupId} was specified.`);
     if (settings.projects && !settings.projects.has(groupId)) return reject(404, 'GROUP_NOT_FOUND', `No group with ID ${groupId} exists.`);
+    if (settings.unauthorizedProjects?.has(groupId)) return reject(401, 'USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.');
 
     let body: unknown;
     try {

@@ -40,6 +40,8 @@ export interface AtlasSandboxOptions {
   latencyMs?: number;
   /** groupIds that exist; default: any 24-hex id exists. */
   projects?: string[];
+  /** groupIds the service account may not touch: 401 `USER_UNAUTHORIZED` with any valid token (a missing permission). */
+  unauthorizedProjects?: string[];
 }
 
 export type AtlasFault =
@@ -381,6 +383,7 @@ function settingsFrom(opts: Partial<AtlasSandboxOptions>, base: Settings | undef
     duplicateInvite: pick('duplicateInvite') ?? base?.duplicateInvite ?? 'existing',
     latencyMs: pick('latencyMs') ?? base?.latencyMs ?? 0,
     projects: has('projects') ? projectSet(pick('projects')) : base?.projects,
+    unauthorizedProjects: has('unauthorizedProjects') ? projectSet(pick('unauthorizedProjects')) : base?.unauthorizedProjects,
   };
   // A typo here would make a test pass or fail for the wrong reason, so refuse it up front.
   if (!(settings.tokenTtlSeconds > 0)) throw new RangeError(`tokenTtlSeconds must be > 0, got ${settings.tokenTtlSeconds}`);
