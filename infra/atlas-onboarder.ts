@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { InviteApi, LogLevel, OnboarderEnvironment } from '../lambda/contract';
+import { REDELIVERY, type InviteApi, type LogLevel, type OnboarderEnvironment } from '../lambda/contract';
 import { AtlasCredentials } from './atlas-credentials';
 import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
@@ -127,7 +127,7 @@ export class AtlasOnboarder extends Construct {
   readonly function: lambda.Function;
   /** Onboarding events, as SQS messages (raw, or wrapped by SNS or EventBridge). */
   readonly queue: sqs.Queue;
-  /** Messages that can never succeed: sent by the function with errorCode/errorMessage, or redriven after 5 receives. */
+  /** Messages that can never succeed: sent by the function with errorCode/errorMessage, or moved by SQS after 20 receives. */
   readonly deadLetterQueue: sqs.Queue;
   readonly api: OnboardingApi;
   readonly credentials: AtlasCredentials;
@@ -160,10 +160,13 @@ export class AtlasOnboarder extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS's rule for Lambda consumers: six times the function timeout plus the batching window, so a message is
-      // not handed out again while an invocation, or Lambda's retry of a throttled batch, may still hold it.
-      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds() + maxBatchingWindow.toSeconds()),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      // At least AWS's rule for Lambda consumers (six times the function timeout plus the batching window, so a message
+      // is not handed out again while an invocation may still hold it), and at least the redelivery schedule's own
+      // (lambda/contract/queue.ts): what a message waits when the function could not set its visibility itself.
+      visibilityTimeout: Duration.seconds(Math.max(REDELIVERY.visibilityTimeoutSeconds, 6 * timeout.toSeconds() + maxBatchingWindow.toSeconds())),
+      // With the function backing each failed receive off (30 s, 60 s … 15 min), an hour's outage is over long
+      // before this many receives: nothing good is dead-lettered by SQS (contract section 7, v2).
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: REDELIVERY.maxReceiveCount },
     });
 
     const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: logRetention });

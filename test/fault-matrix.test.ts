@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { REDELIVERY, redeliveryDelaySeconds, secondsBeforeLastReceive } from '../lambda/contract';
 import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
 import type { RecordedRequest } from '../sandbox';
 import { listenOnLoopback } from '../sandbox';
-import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, restEvent, SECRET_ID, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 /**
  * The fault matrix (contract sections 4, 6 and 7): every way Atlas can fail, through the API and through SQS, against
@@ -99,11 +100,14 @@ function succeeds(calls: Calls, resultStatus: ResultStatus[] = ['invited']): Pic
   return { api: { status: 200, resultStatus }, sqs: { batchItemFailure: false }, calls };
 }
 
-/** Failed for now: API 503 with Retry-After, SQS batch item failure (with a visibility change for a long wait). */
+/**
+ * Failed for now: API 503 with Retry-After, SQS batch item failure, hidden for the first redelivery's wait (contract
+ * section 7, v2: backed off on the receive count), or for the wait Atlas asked for when that is longer.
+ */
 function failsForNow(errorCode: string, calls: Calls, wait: { retryAfter?: number; visibilityChange?: number } = {}): Pick<Scenario, 'api' | 'sqs' | 'calls'> {
   return {
     api: { status: 503, resultStatus: ['failed'], errorCode, retryable: true, retryAfter: wait.retryAfter ?? DEFAULT_RETRY_AFTER },
-    sqs: { batchItemFailure: true, ...(wait.visibilityChange !== undefined && { visibilityChange: wait.visibilityChange }) },
+    sqs: { batchItemFailure: true, visibilityChange: wait.visibilityChange ?? redeliveryDelaySeconds(1) },
     calls,
   };
 }
@@ -284,6 +288,13 @@ const scenarios: Scenario[] = [
   },
 
   {
+    // Contract section 6, v2: a token fetched for this very call that Atlas refuses is the call's own failure.
+    name: '401 USER_UNAUTHORIZED with a freshly fetched token (a project the account may not touch)',
+    setup: ({ world: w }) => w.atlas.injectFault(status(401, 'USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.'), { on: 'invites', times: PERSISTS }),
+    ...failsForGood('USER_UNAUTHORIZED', { invites: 1, tokens: 1 }),
+    invitations: 0,
+  },
+  {
     name: '401 on a stale token (warm container, tokens revoked)',
     setup: async ({ world: w, handler, path }) => {
       await warm(handler, path);
@@ -296,18 +307,30 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    name: '401 on invites twice (fresh token refused too)',
-    setup: ({ world: w }) => w.atlas.injectFault(status(401, 'UNAUTHORIZED'), { on: 'invites', times: 2 }),
-    ...failsForGood('UNAUTHORIZED', { invites: 2, tokens: 2 }),
+    name: '401 on a stale token, and again with the new one',
+    setup: async ({ world: w, handler, path }) => {
+      await warm(handler, path);
+      w.atlas.injectFault(status(401, 'UNAUTHORIZED'), { on: 'invites', times: 2 });
+    },
+    ...failsForGood('UNAUTHORIZED', { invites: 2, tokens: 1 }),
     invitations: 0,
   },
   {
-    name: '401 from the token endpoint (wrong credentials)',
+    // Contract section 7, v2: refused credentials are the deployment's fault. The message waits, nothing is dead-lettered.
+    name: '401 from the token endpoint (credentials Atlas refuses: a deployment fault)',
     setup: ({ world: w }) => {
       w.addSecret('wrong-secret-value');
       w.aws.setSecret(SECRET_ID, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong-secret-value' }));
     },
-    ...failsForGood('INVALID_CREDENTIALS', { invites: 0, tokens: 1 }),
+    ...failsForNow('INVALID_CREDENTIALS', { invites: 0, tokens: 1 }),
+    invitations: 0,
+  },
+  {
+    name: 'malformed secret (a rotation typo: a deployment fault)',
+    setup: ({ world: w }) => {
+      w.aws.setSecret(SECRET_ID, '{"clientId": "mdb_sa_id_0123456789abcdef", "client_secret": ');
+    },
+    ...failsForNow('SECRET_MALFORMED', { invites: 0, tokens: 0 }),
     invitations: 0,
   },
   {
@@ -459,5 +482,75 @@ describe.each(scenarios)('$name', (scenario) => {
     if (held.length > 0) expect(held[0]).toMatchObject({ groupId: PROJECT_B, roles: ['GROUP_READ_ONLY'] });
 
     await scenario.after?.({ ...ctx, measured: requests, requestsBefore: world.atlas.requests.length, logsBefore });
+  });
+});
+
+// Contract section 6, v2: Atlas answers 401 for a missing permission as for a bad token. Today's mistake cost a token
+// per event: 100 events to one such project took 102 token requests and exhausted the account's 100 live tokens.
+describe('401 from a project the service account may not touch', () => {
+  it('100 events to it cost at most 3 token requests, and other projects keep working', async () => {
+    const handler = world.handler(FAST_ENV);
+    world.atlas.configure({ unauthorizedProjects: [PROJECT_B] });
+    // Warm first, so the container holds a token that is not fresh for the calls that follow.
+    expect((await call(handler, restEvent({ path: '/events', body: hireEvent({ department: 'Legal' }) }))).status).toBe(200);
+    const tokensBefore = world.atlas.count('token');
+    const events = Array.from({ length: 100 }, (_, i) => financeHire(uniqueEmail(`forbidden-${i}`)));
+    for (let i = 0; i < events.length; i += 10) {
+      const answer = await batch(handler, sqsEvent(events.slice(i, i + 10)), lambdaContext(BUDGET_MS));
+      expect(answer.batchItemFailures).toEqual([]);
+    }
+    expect(world.atlas.count('token') - tokensBefore).toBeLessThanOrEqual(3);
+    expect(world.aws.sentMessages.map((m) => m.attributes.errorCode?.StringValue)).toEqual(Array.from({ length: 100 }, () => 'USER_UNAUTHORIZED'));
+    // Project A (Data Platform hires go to A and B) still invites with the container's token.
+    const mixed = hireEvent({ email: uniqueEmail('mixed') });
+    const { status, body } = await call(handler, restEvent({ path: '/events', body: mixed }), lambdaContext(BUDGET_MS));
+    expect(status).toBe(502);
+    expect(body.results?.map((r) => [r.groupId, r.status])).toEqual([
+      [PROJECT_A, 'invited'],
+      [PROJECT_B, 'failed'],
+    ]);
+    expect(world.atlas.count('token') - tokensBefore).toBeLessThanOrEqual(3);
+  });
+});
+
+// Contract section 7, v2: a message that fails for now comes back later each time, so that an Atlas outage of an hour
+// dead-letters nothing with the deployed queue's maxReceiveCount.
+describe('an Atlas outage of 60 minutes, simulated through receive counts', () => {
+  it('backs each receive off further, dead-letters nothing, and invites once Atlas is back', async () => {
+    const handler = world.handler(FAST_ENV);
+    world.atlas.injectFault(status(503, 'SERVICE_UNAVAILABLE'), { on: 'invites', times: PERSISTS });
+    const event = financeHire(uniqueEmail('outage'));
+    let hidden = 0;
+    let receiveCount = 0;
+    while (hidden < REDELIVERY.outageSeconds) {
+      receiveCount++;
+      const delivery = sqsEvent([event], { receiveCount });
+      const before = world.aws.visibilityChanges.length;
+      const answer = await batch(handler, delivery, lambdaContext(BUDGET_MS));
+      expect(answer.batchItemFailures).toEqual([{ itemIdentifier: delivery.Records[0]!.messageId }]);
+      const changes = world.aws.visibilityChanges.slice(before);
+      expect(changes.map((c) => c.visibilityTimeout)).toEqual([redeliveryDelaySeconds(receiveCount)]);
+      hidden += changes[0]!.visibilityTimeout;
+    }
+    // The hour passed before SQS would have moved the message itself, with room to spare.
+    expect(receiveCount).toBeLessThan(REDELIVERY.maxReceiveCount);
+    expect(secondsBeforeLastReceive()).toBeGreaterThanOrEqual(REDELIVERY.outageSeconds);
+    expect(world.aws.sentMessages).toEqual([]);
+    // Atlas is back: the next receive invites.
+    world.atlas.clearFaults();
+    const last = sqsEvent([event], { receiveCount: receiveCount + 1 });
+    expect((await batch(handler, last, lambdaContext(BUDGET_MS))).batchItemFailures).toEqual([]);
+    expect(world.atlas.invitations().filter((i) => i.username === event.user.email)).toHaveLength(1);
+  });
+
+  it('never asks SQS for a visibility past 12 hours from the receipt, whatever Retry-After says', async () => {
+    const handler = world.handler(FAST_ENV);
+    world.atlas.injectFault(status(429, 'RATE_LIMITED', 'Too many requests.', String(13 * 3600)), { on: 'invites' });
+    const delivery = sqsEvent([financeHire(uniqueEmail('twelve-hours'))]);
+    const answer = await batch(handler, delivery, lambdaContext(BUDGET_MS));
+    expect(answer.batchItemFailures).toHaveLength(1);
+    const [change] = world.aws.visibilityChanges;
+    expect(change!.visibilityTimeout).toBeLessThan(43_200);
+    expect(change!.visibilityTimeout).toBeGreaterThan(43_200 - 120);
   });
 });

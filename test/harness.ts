@@ -187,7 +187,7 @@ function cut(text: string, at: number, width = 160): string {
 export const lambdaContext = localContext;
 
 /** API Gateway events (REST API and HTTP API), from the one builder the local tools and the benchmark use too. */
-export { httpApiEvent, restEvent } from '../local/events';
+export { eventBridgeEvent, httpApiEvent, restEvent, snsNotification } from '../local/events';
 
 /** An SQS event with one record per body (objects are sent as their JSON), from {@link SOURCE_QUEUE_ARN} unless `options` say otherwise. */
 export function sqsEvent(bodies: readonly unknown[], options: SqsRecordOptions = {}): SQSEvent {

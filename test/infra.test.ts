@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
 import { ATLAS_ONBOARDER_DEFAULTS, AtlasOnboarder } from '../infra/atlas-onboarder';
+import { REDELIVERY, secondsBeforeLastReceive } from '../lambda/contract';
 import { bundleFiles, entryFile, esbuildOptions, functionBundle, functionFiles } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
@@ -438,18 +439,27 @@ describe('the queues', () => {
     }
   });
 
-  it('redrive to a dead-letter queue after 5 receives, which keeps messages 14 days', () => {
+  it('redrive to a dead-letter queue after 20 receives, which keeps messages 14 days', () => {
     expect(sourceQueue(defaults)[1].RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue(defaults)[0], 'Arn'] },
-      maxReceiveCount: 5,
+      maxReceiveCount: REDELIVERY.maxReceiveCount,
     });
+    expect(REDELIVERY.maxReceiveCount).toBe(20);
     expect(deadLetterQueue(defaults)[1].MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
-  it('hide a received message for six function timeouts plus the batching window', () => {
+  it('with the function backing failed receives off, dead-letter nothing through an Atlas outage of 60 minutes (contract section 7, v2)', () => {
+    const maxReceiveCount = (sourceQueue(defaults)[1].RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount;
+    // The waits the function sets before each receive but the last (lambda/contract/queue.ts).
+    expect(secondsBeforeLastReceive(maxReceiveCount)).toBeGreaterThanOrEqual(3600);
+    // And if it could set none (ChangeMessageVisibility failing), the queue's own timeout still spreads the receives.
+    expect((sourceQueue(defaults)[1].VisibilityTimeout as number) * (maxReceiveCount - 1)).toBeGreaterThanOrEqual(3600);
+  });
+
+  it('hide a received message for at least six function timeouts plus the batching window, and at least 300 s', () => {
     for (const s of [defaults, custom]) {
       const window = only(s, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds as number;
-      expect(sourceQueue(s)[1].VisibilityTimeout).toBe(6 * (fn(s)[1].Timeout as number) + window);
+      expect(sourceQueue(s)[1].VisibilityTimeout).toBe(Math.max(300, 6 * (fn(s)[1].Timeout as number) + window));
     }
   });
 
@@ -716,7 +726,7 @@ describe('context options', () => {
     batchSize: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].BatchSize).toBe(25),
     maxBatchingWindowSeconds: () => {
       expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds).toBe(30);
-      expect(sourceQueue(custom)[1].VisibilityTimeout).toBe(6 * 20 + 30);
+      expect(sourceQueue(custom)[1].VisibilityTimeout).toBe(Math.max(REDELIVERY.visibilityTimeoutSeconds, 6 * 20 + 30));
     },
     maxConcurrency: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].ScalingConfig).toEqual({ MaximumConcurrency: 4 }),
     batchConcurrency: () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
-import { batch, DIRECT_PROJECT, DLQ_URL, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
+import { sqsRecord } from '../local/events';
+import { batch, DIRECT_PROJECT, DLQ_URL, eventBridgeEvent, hireEvent, lambdaContext, PROJECT_A, PROJECT_B, snsNotification, SOURCE_QUEUE_URL, sqsEvent, useWorld, type World } from './harness';
 
 let world: World;
 let handler: OnboarderHandler;
@@ -27,8 +28,8 @@ describe('SQS batches', () => {
   });
 
   it('take SNS- and EventBridge-wrapped events', async () => {
-    const sns = { Type: 'Notification', MessageId: 'n-1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:hr', Message: JSON.stringify(hireEvent({ department: 'Finance' })) };
-    const bridge = { version: '0', id: 'e-1', 'detail-type': 'employee.hired', source: 'hr.workday', detail: hireEvent({ department: 'Finance' }) };
+    const sns = snsNotification(JSON.stringify(hireEvent({ department: 'Finance' })));
+    const bridge = eventBridgeEvent(hireEvent({ department: 'Finance' }));
     const answer = await batch(handler, sqsEvent([sns, bridge]));
     expect(answer.batchItemFailures).toEqual([]);
     expect(world.atlas.invitations().map((i) => i.groupId)).toEqual([PROJECT_B, PROJECT_B]);
@@ -156,7 +157,8 @@ describe('SQS batches', () => {
 
   it('wait within the invocation when the wait fits, and make no visibility change', async () => {
     world.atlas.injectFault({ kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: '1' }, { on: 'invites' });
-    const answer = await batch(handler, sqsEvent([hireEvent({ department: 'Finance' })]), lambdaContext(10_000));
+    // A container of its own: the shared one was told to wait 120 s by the test before, and holds its calls (pacing).
+    const answer = await batch(world.handler(), sqsEvent([hireEvent({ department: 'Finance' })]), lambdaContext(10_000));
     expect(answer.batchItemFailures).toEqual([]);
     expect(world.atlas.count('invites')).toBe(2);
     expect(world.aws.visibilityChanges).toEqual([]);
@@ -182,5 +184,44 @@ describe('SQS batches', () => {
       else waves.push([at]);
     }
     expect(waves.map((w) => w.length)).toEqual([3, 3, 3]);
+  });
+});
+
+// Contract section 7, v2.
+describe('FIFO queues and redeliveries', () => {
+  const FIFO_ARN = 'arn:aws:sqs:us-east-1:123456789012:onboarding.fifo';
+
+  it('on a FIFO queue, after a message of a group fails for now, leave the rest of that group unprocessed and failed too', async () => {
+    const handler = world.handler({ BATCH_CONCURRENCY: '1', ATLAS_MAX_ATTEMPTS: '2' });
+    world.atlas.injectFault({ kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE' }, { on: 'invites', times: 2 });
+    const [a1, a2, b1] = [hireEvent({ department: 'Finance' }), hireEvent({ department: 'Finance' }), hireEvent({ department: 'Finance' })];
+    const records = [
+      sqsRecord(a1, { queueArn: FIFO_ARN, messageGroupId: 'person-a' }),
+      sqsRecord(a2, { queueArn: FIFO_ARN, messageGroupId: 'person-a' }),
+      sqsRecord(b1, { queueArn: FIFO_ARN, messageGroupId: 'person-b' }),
+    ];
+    const answer = await batch(handler, { Records: records });
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.messageId }, { itemIdentifier: records[1]!.messageId }]);
+    const asked = world.atlas.requests.filter((r) => r.endpoint === 'invites').map((r) => (r.body as { username: string }).username);
+    expect(asked).not.toContain(a2.user.email);
+    expect(world.atlas.invitations().map((i) => i.username)).toEqual([b1.user.email]);
+  });
+
+  it('on a standard queue, the messages of a batch are decided each on its own', async () => {
+    const handler = world.handler({ BATCH_CONCURRENCY: '1', ATLAS_MAX_ATTEMPTS: '2' });
+    world.atlas.injectFault({ kind: 'status', status: 503, errorCode: 'SERVICE_UNAVAILABLE' }, { on: 'invites', times: 2 });
+    const event = sqsEvent([hireEvent({ department: 'Finance' }), hireEvent({ department: 'Finance' })]);
+    const answer = await batch(handler, event);
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(world.atlas.invitations()).toHaveLength(1);
+  });
+
+  it('a redelivery of a message this container dead-lettered (a crash before the acknowledgement) is not dead-lettered twice', async () => {
+    const handler = world.handler();
+    const delivery = sqsEvent(['not json']);
+    expect((await batch(handler, delivery)).batchItemFailures).toEqual([]);
+    const again = { Records: [{ ...delivery.Records[0]!, receiptHandle: 'second-receipt', attributes: { ...delivery.Records[0]!.attributes, ApproximateReceiveCount: '2' } }] };
+    expect((await batch(handler, again)).batchItemFailures).toEqual([]);
+    expect(world.aws.sentMessages).toHaveLength(1);
   });
 });

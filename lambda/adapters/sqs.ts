@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mapConcurrently } from '../concurrency';
+import { redeliveryDelaySeconds } from '../contract/queue';
 import type { OnboardingOutcome, ProjectResult } from '../core/onboard';
 import type { InputIssue, OnboardingRequest } from '../core/requests';
 import { verdictOf } from '../core/verdict';
@@ -9,7 +10,9 @@ import { parseMessageBody } from './envelopes';
 
 /**
  * The SQS adapter (contract section 7): every record ends acknowledged (done, or dead-lettered with its reason) or
- * named in `batchItemFailures` for redelivery. Nothing is dropped, and no record's failure throws.
+ * named in `batchItemFailures` for redelivery. Nothing is dropped, and no record's failure throws. A message that
+ * failed for now is hidden for longer on every receive (`contract/queue.ts`); on a FIFO queue, the messages of a group
+ * after one that failed are not processed; a message this container dead-lettered before is not dead-lettered again.
  */
 
 /** What the adapter needs of SQS. Each call gives up after `timeoutMs`. */
@@ -35,13 +38,38 @@ export interface SqsAdapterOptions {
    * end, so that a slow SQS makes a message return rather than the whole batch time out and run again.
    */
   queueDeadline: Deadline;
+  /** The messages this container dead-lettered (by message id), kept across invocations. */
+  deadLettered: DeadLetterMemory;
+  /** When the invocation started (ms since the epoch): the receipt was shortly before. */
+  invokedAt: number;
   log: Logger;
 }
 
 type RecordDecision = 'done' | 'dead_lettered' | 'redeliver';
 
-/** SQS's longest visibility timeout, in seconds. */
+/** SQS's limit: a message is hidden at most 12 hours in all, counted from its receipt. */
 const MAX_VISIBILITY_SECONDS = 43_200;
+/** Kept back from that limit for the time between the receipt and the invocation (the batching window, polling). */
+const RECEIPT_MARGIN_SECONDS = 60;
+
+/**
+ * The message ids this container has dead-lettered, so that a redelivery of one (the invocation that sent it crashed
+ * before SQS heard of the acknowledgement) is acknowledged without a second dead letter. Bounded: the oldest are
+ * forgotten first.
+ */
+export class DeadLetterMemory {
+  private readonly ids = new Set<string>();
+  constructor(private readonly maxEntries = 10_000) {}
+
+  has(messageId: string): boolean {
+    return this.ids.has(messageId);
+  }
+
+  add(messageId: string): void {
+    this.ids.add(messageId);
+    if (this.ids.size > this.maxEntries) this.ids.delete(this.ids.values().next().value!);
+  }
+}
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as Partial<SQSEvent> | null)?.Records;
@@ -55,15 +83,16 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * const { batchItemFailures } = await answerSqsBatch(event, { run, queue, deadLetterQueueUrl, concurrency: 10, deadline, log });
  */
 export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions): Promise<SQSBatchResponse> {
-  const decisions = await mapConcurrently(event.Records, options.concurrency, async (record) => {
+  const decideOne = async (record: SQSRecord): Promise<RecordDecision> => {
     const log = options.log.child({ messageId: record.messageId });
     try {
       return await decide(record, { ...options, log });
     } catch (err) {
       log.error('message failed unexpectedly; leaving it for redelivery', { error: err as Error, outcome: 'redeliver' });
-      return 'redeliver' as const;
+      return 'redeliver';
     }
-  });
+  };
+  const decisions = isFifo(event.Records) ? await decideInGroups(event.Records, options, decideOne) : await mapConcurrently(event.Records, options.concurrency, decideOne);
   const batchItemFailures = event.Records.filter((_, i) => decisions[i] === 'redeliver').map((r) => ({ itemIdentifier: r.messageId }));
   options.log.info('batch done', {
     records: event.Records.length,
@@ -73,8 +102,52 @@ export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions
   return { batchItemFailures };
 }
 
+/** A FIFO queue's ARN ends in `.fifo`; a batch comes from one queue. */
+function isFifo(records: readonly SQSRecord[]): boolean {
+  return records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
+}
+
+/**
+ * A FIFO batch (Powertools' `SqsFifoPartialProcessor` with `skipGroupOnError`): the groups run concurrently, each
+ * group's messages one after another in order, and once one of a group fails, the later ones of that group are not
+ * processed but reported failed too, so that they come back after it and in order.
+ */
+async function decideInGroups(
+  records: readonly SQSRecord[],
+  options: SqsAdapterOptions,
+  decideOne: (record: SQSRecord) => Promise<RecordDecision>,
+): Promise<RecordDecision[]> {
+  const decisions = new Array<RecordDecision>(records.length);
+  const groups = new Map<string, number[]>();
+  records.forEach((record, i) => {
+    const group = (record.attributes as { MessageGroupId?: string }).MessageGroupId ?? '';
+    const members = groups.get(group);
+    if (members) members.push(i);
+    else groups.set(group, [i]);
+  });
+  await mapConcurrently([...groups.values()], options.concurrency, async (members) => {
+    let failed = false;
+    for (const i of members) {
+      const record = records[i]!;
+      if (failed) {
+        options.log.info('message not processed: an earlier message of its group failed', { messageId: record.messageId, outcome: 'redeliver' });
+        decisions[i] = 'redeliver';
+        continue;
+      }
+      decisions[i] = await decideOne(record);
+      failed = decisions[i] === 'redeliver';
+    }
+  });
+  return decisions;
+}
+
 async function decide(record: SQSRecord, options: SqsAdapterOptions): Promise<RecordDecision> {
   const { log } = options;
+  if (options.deadLettered.has(record.messageId)) {
+    // The invocation that dead-lettered it did not get its acknowledgement through: it is done already.
+    log.warn('message dead-lettered before by this container; acknowledged without a second dead letter', { outcome: 'dead_lettered' });
+    return 'dead_lettered';
+  }
   const parsed = parseMessageBody(record.body);
   if (!parsed.ok) return deadLetter(record, parsed.error, describeIssues(parsed.issues), options);
 
@@ -85,16 +158,7 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions): Promise<Re
 
   const verdict = verdictOf(outcome.decisions);
   if (verdict.kind === 'retry') {
-    // Atlas asked for a wait the invocation could not afford: hide the message until then instead of waiting.
-    if (verdict.retryAfterMs !== undefined && verdict.retryAfterMs > options.deadline.remainingMs()) {
-      const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
-      try {
-        await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds, queueTimeout(options.queueDeadline));
-        eventLog.info('message delayed as Atlas asked', { outcome: 'redeliver', visibilityTimeoutSeconds: seconds });
-      } catch (err) {
-        eventLog.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
-      }
-    }
+    await backOff(record, verdict.retryAfterMs, { ...options, log: eventLog });
     eventLog.info('message left for redelivery', { outcome: 'redeliver' });
     return 'redeliver';
   }
@@ -110,16 +174,38 @@ async function deadLetter(
   record: SQSRecord,
   errorCode: string,
   errorMessage: string,
-  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; log: Logger },
+  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; deadLettered: DeadLetterMemory; log: Logger },
   logMessage = true,
 ): Promise<RecordDecision> {
   try {
     await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
+    options.deadLettered.add(record.messageId);
     options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, ...(logMessage && { errorMessage }) });
     return 'dead_lettered';
   } catch (err) {
     options.log.error('could not dead-letter the message; leaving it for redelivery', { outcome: 'redeliver', errorCode, awsError: (err as Error).name });
     return 'redeliver';
+  }
+}
+
+/**
+ * Hides a message that failed for now until its next try: the redelivery schedule's wait for its receive count, or the
+ * wait Atlas asked for when longer, never past SQS's 12 hours from the receipt. If SQS refuses, the message returns
+ * after the queue's own visibility timeout.
+ */
+async function backOff(record: SQSRecord, retryAfterMs: number | undefined, options: SqsAdapterOptions): Promise<void> {
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const scheduled = redeliveryDelaySeconds(receiveCount);
+  const asked = retryAfterMs === undefined ? 0 : Math.ceil(retryAfterMs / 1000);
+  const sinceInvoked = Math.ceil(Math.max(0, Date.now() - options.invokedAt) / 1000);
+  const seconds = Math.max(1, Math.min(Math.max(scheduled, asked), MAX_VISIBILITY_SECONDS - RECEIPT_MARGIN_SECONDS - sinceInvoked));
+  try {
+    await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds, queueTimeout(options.queueDeadline));
+    const fields = { outcome: 'redeliver', visibilityTimeoutSeconds: seconds, receiveCount };
+    if (asked > scheduled) options.log.info('message delayed as Atlas asked', fields);
+    else options.log.info('message backed off for redelivery', fields);
+  } catch (err) {
+    options.log.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });
   }
 }
 

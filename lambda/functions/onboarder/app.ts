@@ -2,7 +2,7 @@ import '../../zod-messages';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type HttpAnswer } from '../../adapters/api-gateway';
-import { answerSqsBatch, isSqsEvent, type QueueActions } from '../../adapters/sqs';
+import { answerSqsBatch, DeadLetterMemory, isSqsEvent, type QueueActions } from '../../adapters/sqs';
 import { fixedCredentials, type Credentials, type CredentialsSource } from '../../atlas/credentials';
 import { Invitations, type InviteOutcome } from '../../atlas/invitations';
 import type { RetryHooks } from '../../atlas/retry';
@@ -54,8 +54,10 @@ export function createHandler(env: Record<string, string | undefined>, options: 
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
   const deps: OnboardingDeps = { rules: config.rules, atlas: createInvitations(config, env, log, options), ledger: new ActionLedger<InviteOutcome>() };
   const queue = options.queue ?? sqsQueueActions(env);
+  const deadLettered = new DeadLetterMemory();
 
   const handle: OnboarderHandler = async (event, context) => {
+    const invokedAt = Date.now();
     const remainingMs = context?.getRemainingTimeInMillis?.() ?? LOCAL_BUDGET_MS;
     const awsRequestId = context?.awsRequestId;
     const invocationLog = awsRequestId ? log.child({ awsRequestId }) : log;
@@ -71,6 +73,8 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         concurrency: config.batchConcurrency,
         deadline,
         queueDeadline: new Deadline(remainingMs - ANSWER_RESERVE_MS),
+        deadLettered,
+        invokedAt,
         log: invocationLog,
       });
     }
