@@ -77,9 +77,29 @@ function explain(body: string, file: RuleFile): { invalid: boolean; text: string
     const { failing } = rule;
     text.push(failing.length ? `  · ${rule.rule}: no match (${failing.join(', ')} differ${failing.length === 1 ? 's' : ''})` : `  ✔ ${rule.rule}: matches`);
   }
+  if (plan.kind === 'reconcile') {
+    // movers: sync or leavers: remove (contract section 13): what the person should hold in each managed project.
+    const { movers, leavers } = file.lifecycle;
+    text.push(
+      plan.leaving
+        ? `→ a leaving event (leavers: ${leavers}): ${event.user.email} is removed from every managed project where they hold anything:`
+        : `→ movers: ${movers}: ${event.user.email}'s access in each managed project becomes:`,
+    );
+    for (const groupId of plan.projects) {
+      const grant = plan.desired.get(groupId);
+      text.push(
+        grant
+          ? `    ${groupId}  ${grant.roles.join(', ')}  (from ${grant.rules.join(', ')}): invited if they hold nothing, roles changed if they hold others`
+          : `    ${groupId}  nothing: ${plan.leaving ? 'removed' : 'removed if they hold anything (GROUP_OWNER is kept)'}`,
+      );
+    }
+    return { invalid: false, text };
+  }
   const actions = plan.kind === 'actions' ? plan.actions : [];
   if (actions.length === 0) text.push('→ no invitation (200 with results: [])');
-  else if (explained.leaving) text.push(`→ a leaving event: nothing is invited; ${actions.length} project${actions.length === 1 ? '' : 's'} reported "ignored"`);
+  else if (actions.every((a) => a.kind === 'ignore')) {
+    text.push(`→ ${explained.leaving ? 'a leaving event' : 'a group membership removed'}: nothing is invited; ${actions.length} project${actions.length === 1 ? '' : 's'} reported "ignored"`);
+  }
   else {
     text.push(`→ would invite ${event.user.email} to:`);
     for (const a of actions) text.push(`    ${a.groupId}  ${a.roles.join(', ')}  (from ${a.rules.join(', ')})`);

@@ -79,7 +79,8 @@ export class Invitations implements Inviter {
     }
   }
 
-  private switchToUsersApi(error: Failure): void {
+  /** Atlas retired the invitations API: the users API from now on, for this container. */
+  switchToUsersApi(error: Failure): void {
     if (this.api === 'users') return;
     this.api = 'users';
     this.log.warn('Atlas retired the invites API (410 VERSION_GONE); using POST /groups/{groupId}/users for the rest of this container', {

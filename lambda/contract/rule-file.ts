@@ -1,6 +1,6 @@
 import '../zod-messages';
 import * as z from 'zod/mini';
-import { EVENT_SOURCES, EVENT_TYPES, groupId, projectRole } from './vocabulary';
+import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVER_POLICIES, MOVER_POLICIES, projectRole } from './vocabulary';
 
 /**
  * The rule file (contract section 5): one schema, used by `cdk synth` (infra) and at start-up (the function),
@@ -61,10 +61,24 @@ export const rule = z.strictObject({
 });
 export type Rule = z.infer<typeof rule>;
 
+/**
+ * What movers and leavers do to existing access (contract section 13). The defaults are v1's: events only ever invite,
+ * and leaving events report `ignored`.
+ */
+export const lifecycle = z.strictObject(
+  {
+    movers: z._default(z.enum(MOVER_POLICIES, { error: (i) => `movers must be "add" or "sync", not ${JSON.stringify(i.input)}` }), 'add'),
+    leavers: z._default(z.enum(LEAVER_POLICIES, { error: (i) => `leavers must be "ignore" or "remove", not ${JSON.stringify(i.input)}` }), 'ignore'),
+  },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : undefined) },
+);
+export type Lifecycle = z.infer<typeof lifecycle>;
+
 export const ruleFile = z
   .strictObject({
     rules: z.array(rule),
     directInvites: z._default(z.array(grant), []),
+    lifecycle: z._default(lifecycle, { movers: 'add', leavers: 'ignore' }),
   })
   .check(
     z.superRefine((file, ctx) => {
@@ -76,6 +90,17 @@ export const ruleFile = z
     }),
   );
 export type RuleFile = z.infer<typeof ruleFile>;
+
+/**
+ * The managed projects (contract section 13): the `groupId`s the rules invite to (not `directInvites`). No other
+ * project is ever read or changed by `sync` or `remove`.
+ *
+ * @example
+ * managedProjects(ruleFile); // ['5f1e2d3c4b5a69788796a5b4', '64b7c8d9e0f1a2b3c4d5e6f7']
+ */
+export function managedProjects(file: RuleFile): string[] {
+  return [...new Set(file.rules.flatMap((r) => r.invite.map((g) => g.groupId)))];
+}
 
 /** Raised when a rule file does not parse; its message names every offending rule and field. */
 export class RuleFileError extends Error {

@@ -26,16 +26,29 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
 export const EVENT_SOURCES = ['hr', 'sso'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
-export const JOINING_TYPES = ['employee.hired', 'employee.updated', 'user.created', 'group.member.added'] as const;
-export const LEAVING_TYPES = ['employee.terminated', 'group.member.removed', 'user.deactivated'] as const;
-export const EVENT_TYPES = [...JOINING_TYPES, ...LEAVING_TYPES] as const;
+/** Someone arrives or gains something. */
+export const JOINING_TYPES = ['employee.hired', 'user.created', 'group.member.added'] as const;
+/**
+ * Someone's attributes or groups change (contract section 3, v2): `group.member.removed` is a change of the person's
+ * groups (its `group` is taken out of `user.groups`), not a leaving.
+ */
+export const CHANGING_TYPES = ['employee.updated', 'user.updated', 'group.member.removed'] as const;
+/** Someone leaves: never invited, and under `leavers: remove` removed from every managed project. */
+export const LEAVING_TYPES = ['employee.terminated', 'user.deactivated'] as const;
+export const EVENT_TYPES = [...JOINING_TYPES, ...CHANGING_TYPES, ...LEAVING_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The event types each source may send. */
 export const TYPES_OF_SOURCE: Readonly<Record<EventSource, readonly EventType[]>> = {
   hr: ['employee.hired', 'employee.updated', 'employee.terminated'],
-  sso: ['user.created', 'group.member.added', 'group.member.removed', 'user.deactivated'],
+  sso: ['user.created', 'user.updated', 'group.member.added', 'group.member.removed', 'user.deactivated'],
 };
+
+/** The rule file's `lifecycle` settings (contract section 13): what movers and leavers do to existing access. */
+export const MOVER_POLICIES = ['add', 'sync'] as const;
+export type MoverPolicy = (typeof MOVER_POLICIES)[number];
+export const LEAVER_POLICIES = ['ignore', 'remove'] as const;
+export type LeaverPolicy = (typeof LEAVER_POLICIES)[number];
 
 /** The two invitation APIs (contract section 6): `invites` (2023-01-01) and its replacement `users` (2025-02-19). */
 export const INVITE_APIS = ['invites', 'users'] as const;

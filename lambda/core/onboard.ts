@@ -1,10 +1,12 @@
 import type { RuleFile } from '../contract/rule-file';
 import type { Inviter, InviteOutcome } from '../atlas/invitations';
+import type { ProjectAccess } from '../atlas/project-users';
 import type { Deadline } from '../deadline';
+import type { Failure, Result } from '../failure';
 import type { Logger } from '../log';
 import type { ActionLedger } from './ledger';
 import { actionKey } from './ledger';
-import { planFor, type Action } from './plan';
+import { planFor, reconcile, type Action, type Plan } from './plan';
 import type { OnboardingRequest } from './requests';
 
 /**
@@ -12,7 +14,7 @@ import type { OnboardingRequest } from './requests';
  * becomes a result. It knows no AWS event shape; the adapters turn its outcome into an HTTP answer or an SQS decision.
  */
 
-export type ResultStatus = 'invited' | 'already_invited' | 'ignored' | 'dry_run' | 'failed';
+export type ResultStatus = 'invited' | 'already_invited' | 'updated' | 'removed' | 'ignored' | 'dry_run' | 'failed';
 
 /** One project's result, as the contract's result body lists it. */
 export interface ProjectResult {
@@ -21,6 +23,11 @@ export interface ProjectResult {
   roles: string[];
   status: ResultStatus;
   invitationId?: string;
+  /** `updated`, and a dry run's `update`: the roles added and removed (contract section 13). */
+  added?: string[];
+  removed?: string[];
+  /** A dry run's: what it would do (contract section 13). */
+  action?: 'invite' | 'update' | 'remove' | 'none';
   error?: { code: string; message: string; retryable: boolean };
 }
 
@@ -39,6 +46,33 @@ export interface OnboardingDeps {
   /** The Atlas client; `undefined` when the function runs dry and has no credentials. */
   atlas: Inviter | undefined;
   ledger: ActionLedger<InviteOutcome>;
+  /** What a person holds and the calls that change it (movers and leavers); `undefined` without credentials. */
+  access: ProjectAccess | undefined;
+  /** Events about one person are applied one at a time within a container (contract section 13). */
+  people: PersonQueue;
+}
+
+/**
+ * One queue per person (by username, as Atlas compares them): a reconciliation reads what the person holds and then
+ * changes it, and two of them at once about the same person would act on the same stale reading.
+ */
+export class PersonQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(username: string, work: () => Promise<T>): Promise<T> {
+    const key = username.toLowerCase();
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const tail = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return mine;
+  }
 }
 
 export interface OnboardingOptions {
@@ -63,6 +97,7 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
     log.warn('direct invite refused', { groupId: plan.groupId, outcome: plan.code, roles: plan.roles });
     return { kind: 'refused', eventId, code: plan.code, message: plan.message };
   }
+  if (plan.kind === 'reconcile') return deps.people.run(plan.username, () => reconcilePlan(plan, deps, options, log));
   if (plan.actions.length === 0 && request.kind === 'event') {
     log.info('no rule matched', { source: request.event.source, type: request.event.type, outcome: 'no_match' });
   }
@@ -70,11 +105,46 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
   return { kind: 'done', eventId, decisions };
 }
 
-async function carryOut(action: Action, username: string, deps: OnboardingDeps, options: OnboardingOptions, log: Logger): Promise<ProjectDecision> {
+/**
+ * Movers and leavers (contract section 13): reads what the person holds in every managed project, concurrently, and
+ * carries out each project's action. A project whose reading failed fails on its own; the others go on. A transient
+ * failure leaves the message for redelivery, which reads again and converges.
+ */
+async function reconcilePlan(plan: Plan & { kind: 'reconcile' }, deps: OnboardingDeps, options: OnboardingOptions, log: Logger): Promise<OnboardingOutcome> {
+  const { username, eventId } = plan;
+  const access = deps.access;
+  const decisions = await Promise.all(
+    plan.projects.map(async (groupId): Promise<ProjectDecision | undefined> => {
+      const grant = plan.desired.get(groupId);
+      if (!access) {
+        // A dry run without credentials: what the rules grant, with nothing read.
+        return grant ? decided(log.child({ groupId, rules: grant.rules }), { groupId, username, roles: [...grant.roles], status: 'dry_run', action: 'invite' }) : undefined;
+      }
+      const held = await access.holding(groupId, username, options.deadline);
+      if (!held.ok) return failed(log.child({ groupId, rules: grant?.rules ?? [] }), { groupId, username, roles: [...(grant?.roles ?? [])] }, held.error);
+      const action = reconcile(groupId, grant, held.value, plan.leaving);
+      return action && carryOut(action, username, deps, options, log, true);
+    }),
+  );
+  const listed = decisions.filter((d): d is ProjectDecision => d !== undefined);
+  if (listed.length === 0) log.info('nothing to change in the managed projects', { outcome: 'no_match', leaving: plan.leaving });
+  return { kind: 'done', eventId, decisions: listed };
+}
+
+/** Carries out one project's action; `reconciling` (movers and leavers) makes a dry run say which action it would take. */
+async function carryOut(action: Action, username: string, deps: OnboardingDeps, options: OnboardingOptions, log: Logger, reconciling = false): Promise<ProjectDecision> {
   const base = { groupId: action.groupId, username, roles: [...action.roles] };
   const projectLog = log.child({ groupId: action.groupId, rules: action.rules });
   if (action.kind === 'ignore') return decided(projectLog, { ...base, status: 'ignored' }, action.reason);
-  if (options.dryRun || !deps.atlas) return decided(projectLog, { ...base, status: 'dry_run' });
+  if (action.kind === 'none') return decided(projectLog, options.dryRun ? { ...base, status: 'dry_run', action: 'none' } : { ...base, status: 'already_invited' });
+  if (action.kind === 'update' || action.kind === 'remove') {
+    const changes = action.kind === 'update' ? { added: action.add, removed: action.remove } : { removed: [...action.roles] };
+    if (options.dryRun || !deps.access) return decided(projectLog, { ...base, status: 'dry_run', action: action.kind, ...changes });
+    const done = await change(action, deps.access, options.deadline);
+    if (!done.ok) return failed(projectLog, base, done.error);
+    return decided(projectLog, { ...base, roles: action.kind === 'remove' ? [] : [...action.roles], status: action.kind === 'update' ? 'updated' : 'removed', ...changes });
+  }
+  if (options.dryRun || !deps.atlas) return decided(projectLog, { ...base, status: 'dry_run', ...(reconciling && { action: 'invite' as const }) });
   const atlas = deps.atlas;
   const invitation = { groupId: action.groupId, username, roles: action.roles };
   const key = actionKey(action.kind, action.groupId, username, action.roles);
@@ -84,13 +154,46 @@ async function carryOut(action: Action, username: string, deps: OnboardingDeps, 
     const status = duplicate ? 'already_invited' : outcome.status;
     return decided(projectLog, { ...base, status, ...(outcome.invitationId && { invitationId: outcome.invitationId }) }, undefined, duplicate);
   }
-  const { error } = outcome;
+  return failed(projectLog, base, outcome.error, duplicate);
+}
+
+/** Changes one project's access: roles added before any is removed (a user must keep one), or access ended. */
+async function change(action: Action & { kind: 'update' | 'remove' }, access: ProjectAccess, deadline: Deadline): Promise<Result<void>> {
+  const { groupId, holding } = action;
+  const { membership, invitation } = holding;
+  if (action.kind === 'remove') {
+    if (membership) {
+      const removed = await access.removeMember(groupId, membership.userId, deadline);
+      if (!removed.ok) return removed;
+    }
+    return invitation ? access.revokeInvitation(groupId, invitation.invitationId, deadline) : { ok: true, value: undefined };
+  }
+  if (membership) {
+    for (const role of action.add) {
+      const added = await access.addRole(groupId, membership.userId, role, deadline);
+      if (!added.ok) return added;
+    }
+    for (const role of action.remove) {
+      const removed = await access.removeRole(groupId, membership.userId, role, deadline);
+      if (!removed.ok) return removed;
+    }
+  }
+  if (invitation && !sameRoles(invitation.roles, action.roles)) return access.updateInvitation(groupId, invitation.invitationId, action.roles, deadline);
+  return { ok: true, value: undefined };
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((role) => b.includes(role));
+}
+
+/** A project that failed: its result, an error line for a deployment fault, and Atlas's wait for the adapters. */
+function failed(log: Logger, base: Pick<ProjectResult, 'groupId' | 'username' | 'roles'>, error: Failure, duplicate = false): ProjectDecision {
   if (error.details.deploymentFault) {
     // Not the event's fault: an operator must fix the secret or the credentials; the message waits on the queue.
-    projectLog.error('deployment fault: the Atlas credentials cannot be used; events wait until they are fixed', { errorCode: error.code, deploymentFault: true });
+    log.error('deployment fault: the Atlas credentials cannot be used; events wait until they are fixed', { errorCode: error.code, deploymentFault: true });
   }
   const result: ProjectResult = { ...base, status: 'failed', error: { code: error.code, message: error.message, retryable: error.retryable } };
-  const decision = decided(projectLog, result, undefined, duplicate);
+  const decision = decided(log, result, undefined, duplicate);
   return error.details.retryAfterMs === undefined ? decision : { ...decision, retryAfterMs: error.details.retryAfterMs };
 }
 
@@ -98,6 +201,9 @@ function decided(log: Logger, result: ProjectResult, reason?: string, duplicate 
   const fields = {
     outcome: result.status,
     ...(result.invitationId && { invitationId: result.invitationId }),
+    ...(result.action && { action: result.action }),
+    ...(result.added?.length && { added: result.added }),
+    ...(result.removed?.length && { removed: result.removed }),
     ...(result.error && { errorCode: result.error.code, retryable: result.error.retryable, detail: withoutAddress(result.error.message, result.username) }),
     ...(reason && { reason }),
     ...(duplicate && { duplicate }),

@@ -13,6 +13,17 @@ export interface ProjectGrant {
   rules: string[];
 }
 
+/**
+ * The groups a `group` condition compares against: the event's `group` and `user.groups`; for `group.member.removed`
+ * (contract section 3, v2), `user.groups` without the group the person left, which is the event's `group`.
+ */
+export function groupsOf(event: OnboardingEvent): string[] {
+  const groups = event.user.groups ?? [];
+  if (event.type !== 'group.member.removed') return event.group === undefined ? groups : [event.group, ...groups];
+  const left = event.group === undefined ? undefined : normalise(event.group);
+  return left === undefined ? groups : groups.filter((g) => normalise(g) !== left);
+}
+
 /** The event's values that a `when` key compares against (any may equal the rule's value). */
 function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {
   switch (key) {
@@ -21,7 +32,7 @@ function eventValues(event: OnboardingEvent, key: ConditionKey): string[] {
     case 'type':
       return [event.type];
     case 'group':
-      return [event.group, ...(event.user.groups ?? [])].filter((g): g is string => g !== undefined);
+      return groupsOf(event);
     case 'emailDomain':
       return [event.user.email.slice(event.user.email.lastIndexOf('@') + 1)];
     default: {
@@ -55,17 +66,18 @@ export function conditionHolds(when: RuleCondition, event: OnboardingEvent, igno
   return true;
 }
 
-/** The keys a leaving event is not compared on: its `type` is a leaving one, which no joining rule names. */
-function ignoredKeys(leaving: boolean): readonly ConditionKey[] {
-  return leaving ? ['type'] : [];
+/**
+ * The keys left out when an event is matched on the person's state rather than on what happened: its `type`. So are
+ * leaving events and `group.member.removed` matched (their type is no rule's invitation trigger), and every event under
+ * `movers: sync`, which asks what the person should hold now, whatever event says so.
+ */
+function ignoredKeys(ignoreType: boolean): readonly ConditionKey[] {
+  return ignoreType ? ['type'] : [];
 }
 
-/**
- * The rules that match an event. For a leaving event, `type` is left out of the comparison, so the answer names the
- * projects the person's attributes map to (each reported `ignored`, never invited).
- */
-export function matchingRules(event: OnboardingEvent, rules: readonly Rule[], leaving: boolean): Rule[] {
-  return rules.filter((rule) => conditionHolds(rule.when, event, ignoredKeys(leaving)));
+/** The rules that match an event; with `ignoreType`, on the person's state alone (see {@link ignoredKeys}). */
+export function matchingRules(event: OnboardingEvent, rules: readonly Rule[], ignoreType: boolean): Rule[] {
+  return rules.filter((rule) => conditionHolds(rule.when, event, ignoredKeys(ignoreType)));
 }
 
 /** Why a rule matched an event or not: the `when` keys that do not hold (none: it matches). */
@@ -74,7 +86,7 @@ export interface RuleExplanation {
   matches: boolean;
   /** The keys of `when` whose values the event does not have, in the rule's order. */
   failing: ConditionKey[];
-  /** The keys left out of the comparison (`type`, for a leaving event). */
+  /** The keys left out of the comparison (`type`, when matched on the person's state). */
   ignored: ConditionKey[];
 }
 
@@ -84,8 +96,8 @@ export interface RuleExplanation {
  * @example
  * explain(event, rule, false); // { rule: 'finance', matches: false, failing: ['department'], ignored: [] }
  */
-export function explain(event: OnboardingEvent, rule: Rule, leaving: boolean): RuleExplanation {
-  const ignore = ignoredKeys(leaving);
+export function explain(event: OnboardingEvent, rule: Rule, ignoreType: boolean): RuleExplanation {
+  const ignore = ignoredKeys(ignoreType);
   const keys = prepare(rule.when).map(([key]) => key);
   const failing = keys.filter((key) => !ignore.includes(key) && !conditionHolds(rule.when, event, keys.filter((other) => other !== key)));
   return { rule: rule.name, matches: failing.length === 0, failing, ignored: keys.filter((key) => ignore.includes(key)) };
@@ -99,9 +111,9 @@ export function explain(event: OnboardingEvent, rule: Rule, leaving: boolean): R
  * const grants = grantsFor(event, ruleFile.rules, false);
  * // [{ groupId: '5f1e2d3c4b5a69788796a5b4', roles: ['GROUP_READ_ONLY'], rules: ['okta-analytics-readers'] }]
  */
-export function grantsFor(event: OnboardingEvent, rules: readonly Rule[], leaving: boolean): ProjectGrant[] {
+export function grantsFor(event: OnboardingEvent, rules: readonly Rule[], ignoreType: boolean): ProjectGrant[] {
   const byProject = new Map<string, { roles: Set<ProjectRole>; rules: string[] }>();
-  for (const rule of matchingRules(event, rules, leaving)) {
+  for (const rule of matchingRules(event, rules, ignoreType)) {
     for (const grant of rule.invite) {
       let merged = byProject.get(grant.groupId);
       if (!merged) byProject.set(grant.groupId, (merged = { roles: new Set(), rules: [] }));

@@ -5,13 +5,14 @@ import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type H
 import { answerSqsBatch, DeadLetterMemory, isSqsEvent, type QueueActions } from '../../adapters/sqs';
 import { fixedCredentials, type Credentials, type CredentialsSource } from '../../atlas/credentials';
 import { Invitations, type InviteOutcome } from '../../atlas/invitations';
+import { ProjectUsers } from '../../atlas/project-users';
 import type { RetryHooks } from '../../atlas/retry';
 import { AtlasSession } from '../../atlas/session';
 import type { Dispatcher } from '../../atlas/transport';
 import { CachedSecret, createSecretsManagerClient } from '../../aws/secrets-manager';
 import { sqsQueueActions } from '../../aws/sqs';
 import { ActionLedger } from '../../core/ledger';
-import { onboard, type OnboardingDeps } from '../../core/onboard';
+import { onboard, PersonQueue, type OnboardingDeps } from '../../core/onboard';
 import { Deadline } from '../../deadline';
 import { flushLogs, Logger, type LogSink } from '../../log';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -52,7 +53,14 @@ export interface HandlerOptions {
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): OnboarderHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
-  const deps: OnboardingDeps = { rules: config.rules, atlas: createInvitations(config, env, log, options), ledger: new ActionLedger<InviteOutcome>() };
+  const atlas = createAtlas(config, env, log, options);
+  const deps: OnboardingDeps = {
+    rules: config.rules,
+    atlas: atlas?.invitations,
+    access: atlas?.projectUsers,
+    ledger: new ActionLedger<InviteOutcome>(),
+    people: new PersonQueue(),
+  };
   const queue = options.queue ?? sqsQueueActions(env);
   const deadLettered = new DeadLetterMemory();
 
@@ -107,7 +115,8 @@ export function createHandler(env: Record<string, string | undefined>, options: 
 /** The Atlas credentials secret's SecretString (contract section 2). */
 const credentialsSecret = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
 
-function createInvitations(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): Invitations | undefined {
+/** The Atlas operations over one session (one token cache, one pacer); `undefined` without credentials (a dry run). */
+function createAtlas(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): { invitations: Invitations; projectUsers: ProjectUsers } | undefined {
   if (!config.credentials) return undefined;
   let credentials: CredentialsSource;
   if ('secretId' in config.credentials) {
@@ -133,5 +142,6 @@ function createInvitations(config: Config, env: Record<string, string | undefine
     ...(options.dispatcher && { dispatcher: options.dispatcher }),
     ...(options.retryHooks && { hooks: options.retryHooks }),
   });
-  return new Invitations(session, config.inviteApi, log);
+  const invitations = new Invitations(session, config.inviteApi, log);
+  return { invitations, projectUsers: new ProjectUsers(session, invitations) };
 }
