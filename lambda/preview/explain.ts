@@ -30,5 +30,7 @@ export function explainBody(text: string, file: RuleFile): BodyExplanation {
   if (request.kind === 'direct') return { kind: 'direct', invite: request.invite, plan };
   const { event } = request;
   const leaving = isLeaving(event);
-  return { kind: 'event', event, leaving, rules: file.rules.map((rule) => explain(event, rule, leaving)), plan };
+  // Matched as the plan matched them: on the person's state (type left out) when leaving, removed from a group, or syncing.
+  const onState = leaving || event.type === 'group.member.removed' || plan.kind === 'reconcile';
+  return { kind: 'event', event, leaving, rules: file.rules.map((rule) => explain(event, rule, onState)), plan };
 }
