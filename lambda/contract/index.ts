@@ -5,3 +5,4 @@
 export * from './vocabulary';
 export * from './rule-file';
 export * from './environment';
+export * from './metrics';
