@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE } from '../lambda/contract/metrics';
 import { Metrics } from '../lambda/metrics';
+import { batch, call, DLQ_URL, hireEvent, PROJECT_B, restEvent, sqsEvent, useWorld, type World } from './harness';
 
 // The Embedded Metric Format lines the functions write: what CloudWatch Logs reads to make metrics.
 
@@ -111,5 +112,62 @@ describe('an invocation’s metrics', () => {
     metrics.flush();
     expect(JSON.parse(lines[0]!)).toMatchObject({ DeploymentFaults: 1 });
     expect(lines[0]).not.toContain('INVALID_CREDENTIALS');
+  });
+});
+
+describe('the handler’s metrics', () => {
+  let world: World;
+  useWorld((started) => (world = started));
+
+  /** The EMF lines one invocation wrote, parsed. */
+  async function emfOf(invocation: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    const before = world.logs.length;
+    await invocation();
+    return world.logs
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => '_aws' in entry);
+  }
+
+  it('count an invitation, its Atlas calls (not the token request) and their latency, in one line per invocation', async () => {
+    const handler = world.handler();
+    const emf = await emfOf(() => call(handler, restEvent({ path: '/events', body: hireEvent() })));
+    expect(world.atlas.count('token')).toBe(1);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Function: 'onboarder', Status: 'invited', Results: 2, Outcome: 'ok', AtlasCalls: 2 });
+    expect(emf[0]!.AtlasLatency).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(emf[0]).not.toHaveProperty('DeadLetters');
+  });
+
+  it('count a failed call, the failed result and the dead letters of an SQS batch', async () => {
+    const handler = world.handler();
+    world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_EMAIL_ADDRESS' }, { on: 'invites' });
+    const emf = await emfOf(() => batch(handler, sqsEvent([hireEvent({ department: 'Finance' }), 'not json'])));
+    expect(world.aws.sentMessages.map((m) => m.queueUrl)).toEqual([DLQ_URL, DLQ_URL]);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Status: 'failed', Results: 1, Outcome: 'permanent', AtlasCalls: 1, DeadLetters: 2 });
+    expect(emf[0]!.AtlasLatency).toHaveLength(1);
+  });
+
+  it('count a rate-limited answer as a transient call and a wait, beside the call that then succeeded', async () => {
+    const handler = world.handler();
+    world.atlas.injectFault({ kind: 'status', status: 429, errorCode: 'RATE_LIMITED' }, { on: 'invites' });
+    const emf = await emfOf(() => call(handler, restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) })));
+    expect(world.atlas.invitations().map((i) => i.groupId)).toEqual([PROJECT_B]);
+    expect(emf.map((e) => [e.Outcome, e.AtlasCalls, e.Status, e.Results, e.RateLimitedWaits])).toEqual([
+      ['transient', 1, 'invited', 1, 1],
+      ['ok', 1, undefined, undefined, undefined],
+    ]);
+  });
+
+  it('never carry an e-mail address', async () => {
+    const handler = world.handler();
+    const emails = ['grace@example.com', 'alan@example.com'];
+    const invited = await emfOf(() => call(handler, restEvent({ path: '/events', body: hireEvent({ email: emails[0] }) })));
+    world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_EMAIL_ADDRESS' }, { on: 'invites' });
+    const failed = await emfOf(() => batch(handler, sqsEvent([hireEvent({ email: emails[1], department: 'Finance' })])));
+    const emf = [...invited, ...failed];
+    expect(emf.map((e) => e.Status)).toEqual(['invited', 'failed']);
+    expect(emf.filter((e) => JSON.stringify(e).includes('@'))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import type { InputIssue, OnboardingRequest } from '../core/requests';
 import { verdictOf } from '../core/verdict';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import { parseMessageBody } from './envelopes';
 
 /**
@@ -36,6 +37,8 @@ export interface SqsAdapterOptions {
    */
   queueDeadline: Deadline;
   log: Logger;
+  /** Counts each message dead-lettered. */
+  metrics?: Metrics;
 }
 
 type RecordDecision = 'done' | 'dead_lettered' | 'redeliver';
@@ -110,11 +113,12 @@ async function deadLetter(
   record: SQSRecord,
   errorCode: string,
   errorMessage: string,
-  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; log: Logger },
+  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; log: Logger; metrics?: Metrics },
   logMessage = true,
 ): Promise<RecordDecision> {
   try {
     await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
+    options.metrics?.deadLetter();
     options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, ...(logMessage && { errorMessage }) });
     return 'dead_lettered';
   } catch (err) {

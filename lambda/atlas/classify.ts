@@ -1,3 +1,4 @@
+import type { Failure } from '../failure';
 import { parseRetryAfter } from './retry';
 import { AtlasError } from './errors';
 
@@ -36,6 +37,16 @@ export function classifyAnswer(status: number, headers: Record<string, string | 
     return new AtlasError('transient', code, message, { status, retryAfterMs });
   }
   return new AtlasError('permanent', code, message, { status });
+}
+
+/**
+ * Whether Atlas answered "too many requests": a 429 or a rate-limit errorCode (what a pacer and the metrics count).
+ *
+ * @example
+ * isRateLimited(classifyAnswer(429, {}, '{"errorCode":"RATE_LIMITED"}', Date.now())!); // true
+ */
+export function isRateLimited(error: Failure): boolean {
+  return error.details.status === 429 || RATE_LIMIT_CODES.has(error.code);
 }
 
 /**

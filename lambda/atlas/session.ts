@@ -1,7 +1,8 @@
 import { Deadline } from '../deadline';
 import type { Result } from '../failure';
 import type { Logger } from '../log';
-import { classifyAnswer, classifyTokenAnswer } from './classify';
+import type { Metrics } from '../metrics';
+import { classifyAnswer, classifyTokenAnswer, isRateLimited } from './classify';
 import type { Credentials, CredentialsSource } from './credentials';
 import { AtlasError } from './errors';
 import { withRetries, type RetryHooks, type RetryPolicy } from './retry';
@@ -43,6 +44,8 @@ export interface AtlasSessionOptions {
   dispatcher?: Dispatcher;
   now?: () => number;
   hooks?: RetryHooks;
+  /** Counts each request (not the token's), its latency and each rate-limited answer. */
+  metrics?: Metrics;
 }
 
 /**
@@ -103,9 +106,12 @@ export class AtlasSession {
         ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
         timeoutMs: budget.remainingMs(),
       });
+      if (!sent.ok) this.options.metrics?.atlasCall('transient');
       if (!sent.ok) return sent;
       const answer = sent.value;
       const error = classifyAnswer(answer.statusCode, answer.headers, answer.body, this.now());
+      this.options.metrics?.atlasCall(error?.kind ?? 'ok', this.now() - sentAt);
+      if (error && isRateLimited(error)) this.options.metrics?.rateLimitedWait();
       if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
       if (error.details.status === 401 && !refreshed) {
         // A token Atlas no longer honours (expired early, revoked): fetch a new one, once.

@@ -2,6 +2,7 @@ import type { RuleFile } from '../contract/rule-file';
 import type { Inviter, InviteOutcome } from '../atlas/invitations';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { ActionLedger } from './ledger';
 import { actionKey } from './ledger';
 import { planFor, type Action } from './plan';
@@ -39,6 +40,8 @@ export interface OnboardingDeps {
   /** The Atlas client; `undefined` when the function runs dry and has no credentials. */
   atlas: Inviter | undefined;
   ledger: ActionLedger<InviteOutcome>;
+  /** Counts each project's result by status. */
+  metrics?: Metrics;
 }
 
 export interface OnboardingOptions {
@@ -67,6 +70,7 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
     log.info('no rule matched', { source: request.event.source, type: request.event.type, outcome: 'no_match' });
   }
   const decisions = await Promise.all(plan.actions.map((action) => carryOut(action, plan.username, deps, options, log)));
+  for (const { result } of decisions) deps.metrics?.result(result.status);
   return { kind: 'done', eventId, decisions };
 }
 

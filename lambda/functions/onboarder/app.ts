@@ -14,6 +14,7 @@ import { ActionLedger } from '../../core/ledger';
 import { onboard, type OnboardingDeps } from '../../core/onboard';
 import { Deadline } from '../../deadline';
 import { flushLogs, Logger, type LogSink } from '../../log';
+import { Metrics } from '../../metrics';
 import { ConfigError, loadConfig, type Config } from './config';
 
 /**
@@ -28,11 +29,13 @@ const API_BUDGET_MS = 28_000;
 const LOCAL_BUDGET_MS = 30_000;
 /** Kept back from the end of an invocation for answering once the last SQS call has given up. */
 const ANSWER_RESERVE_MS = 200;
+/** The `Function` dimension of this function's metrics: its folder's name, the same in every deployment. */
+const FUNCTION_NAME = 'onboarder';
 
 export type OnboarderHandler = (event: unknown, context?: Partial<Context>) => Promise<HttpAnswer | SQSBatchResponse>;
 
 export interface HandlerOptions {
-  /** Where log lines go (default: stdout). */
+  /** Where log lines and the metrics' EMF lines go (default: stdout). */
   logSink?: LogSink;
   /** The HTTP dispatcher for Atlas (default: one keep-alive agent per container). */
   dispatcher?: Dispatcher;
@@ -52,7 +55,9 @@ export interface HandlerOptions {
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): OnboarderHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
-  const deps: OnboardingDeps = { rules: config.rules, atlas: createInvitations(config, env, log, options), ledger: new ActionLedger<InviteOutcome>() };
+  const metrics = new Metrics(FUNCTION_NAME, options.logSink);
+  const atlas = createInvitations(config, env, log, metrics, options);
+  const deps: OnboardingDeps = { rules: config.rules, atlas, ledger: new ActionLedger<InviteOutcome>(), metrics };
   const queue = options.queue ?? sqsQueueActions(env);
 
   const handle: OnboarderHandler = async (event, context) => {
@@ -72,6 +77,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         deadline,
         queueDeadline: new Deadline(remainingMs - ANSWER_RESERVE_MS),
         log: invocationLog,
+        metrics,
       });
     }
     if (isApiGatewayEvent(event)) {
@@ -90,11 +96,12 @@ export function createHandler(env: Record<string, string | undefined>, options: 
     invocationLog.error('unsupported event: neither API Gateway nor SQS');
     throw new Error('atlas-onboarder handles API Gateway proxy events and SQS events only');
   };
-  // Every line of an invocation is out before its answer: Lambda freezes the process once it has the answer.
+  // Every line of an invocation, its metrics too, is out before its answer: Lambda freezes the process once it has it.
   return async (event, context) => {
     try {
       return await handle(event, context);
     } finally {
+      metrics.flush();
       flushLogs();
     }
   };
@@ -103,7 +110,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
 /** The Atlas credentials secret's SecretString (contract section 2). */
 const credentialsSecret = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
 
-function createInvitations(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): Invitations | undefined {
+function createInvitations(config: Config, env: Record<string, string | undefined>, log: Logger, metrics: Metrics, options: HandlerOptions): Invitations | undefined {
   if (!config.credentials) return undefined;
   let credentials: CredentialsSource;
   if ('secretId' in config.credentials) {
@@ -126,6 +133,7 @@ function createInvitations(config: Config, env: Record<string, string | undefine
     retry: config.retry,
     credentials,
     log,
+    metrics,
     ...(options.dispatcher && { dispatcher: options.dispatcher }),
     ...(options.retryHooks && { hooks: options.retryHooks }),
   });
