@@ -9,6 +9,7 @@ import type { InviteApi, LogLevel, OnboarderEnvironment } from '../lambda/contra
 import { AtlasCredentials } from './atlas-credentials';
 import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
+import { functionMetric, OnboardingDashboard } from './onboarding-dashboard';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
 
@@ -132,6 +133,8 @@ export class AtlasOnboarder extends Construct {
   readonly api: OnboardingApi;
   readonly credentials: AtlasCredentials;
   readonly alarms: OnboardingAlarms;
+  /** What the function decided, how Atlas answered, the queues, the function and the API, on one page. */
+  readonly dashboard: OnboardingDashboard;
   readonly roleMapping: RoleMapping;
 
   constructor(scope: Construct, id: string, props: AtlasOnboarderProps) {
@@ -251,7 +254,19 @@ export class AtlasOnboarder extends Construct {
       functionErrors: this.function.metricErrors(),
       functionThrottles: this.function.metricThrottles(),
       apiServerErrors: this.api.restApi.deploymentStage.metricServerError(),
+      // Published by the function itself (Embedded Metric Format, lambda/contract/metrics.ts): it is log output, so
+      // the function's role needs nothing beyond writing its log group.
+      deploymentFaults: functionMetric('onboarder', 'DeploymentFaults'),
       email: props.alarmEmail,
+    });
+    const alarms = this.alarms;
+    this.dashboard = new OnboardingDashboard(this, 'Dashboard', {
+      publishedAs: 'onboarder',
+      function: this.function,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      stage: this.api.restApi.deploymentStage,
+      alarms: [alarms.deploymentFaults, alarms.deadLetters, alarms.functionErrors, alarms.functionThrottles, alarms.apiServerErrors],
     });
   }
 }

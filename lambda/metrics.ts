@@ -5,6 +5,7 @@ import {
   OTHER_VALUE,
   type AtlasCallOutcome,
   type MetricDefinition,
+  type MetricFunction,
   type MetricName,
   type ResultStatusValue,
 } from './contract/metrics';
@@ -58,7 +59,7 @@ export class Metrics {
   private readonly timings = new Map<MetricName, number[]>();
 
   constructor(
-    private readonly functionName: string,
+    private readonly functionName: MetricFunction,
     private readonly sink: LogSink = stdoutSink,
     private readonly now: () => number = Date.now,
   ) {}

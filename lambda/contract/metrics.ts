@@ -14,6 +14,10 @@ export const METRICS_NAMESPACE = 'AtlasOnboarder';
 /** The dimension every metric carries: which function published it. */
 export const FUNCTION_DIMENSION = 'Function';
 
+/** Its values: the functions' folder names (`lambda/functions/<name>/`), the same in every deployment. */
+export const METRIC_FUNCTIONS = ['onboarder'] as const;
+export type MetricFunction = (typeof METRIC_FUNCTIONS)[number];
+
 /** Published in place of a dimension value that is not in its metric's list. */
 export const OTHER_VALUE = 'other';
 

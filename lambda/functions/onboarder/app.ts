@@ -29,8 +29,6 @@ const API_BUDGET_MS = 28_000;
 const LOCAL_BUDGET_MS = 30_000;
 /** Kept back from the end of an invocation for answering once the last SQS call has given up. */
 const ANSWER_RESERVE_MS = 200;
-/** The `Function` dimension of this function's metrics: its folder's name, the same in every deployment. */
-const FUNCTION_NAME = 'onboarder';
 
 export type OnboarderHandler = (event: unknown, context?: Partial<Context>) => Promise<HttpAnswer | SQSBatchResponse>;
 
@@ -55,7 +53,7 @@ export interface HandlerOptions {
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): OnboarderHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
-  const metrics = new Metrics(FUNCTION_NAME, options.logSink);
+  const metrics = new Metrics('onboarder', options.logSink);
   const atlas = createInvitations(config, env, log, metrics, options);
   const deps: OnboardingDeps = { rules: config.rules, atlas, ledger: new ActionLedger<InviteOutcome>(), metrics };
   const queue = options.queue ?? sqsQueueActions(env);
