@@ -21,7 +21,7 @@ export type { LogLevel };
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
  *
  * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
- * bundle (AWS SDK, undici's agent, zod/mini; 557 KiB minified on the cold path) and its first invocation took about
+ * bundle (AWS SDK, undici's agent, zod/mini; 560 KiB minified on the cold path) and its first invocation took about
  * 150 ms on one full core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to
  * memory, one vCPU at 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and
  * 2–2.5 s at 128 MB, paid by an API caller waiting on a synchronous answer. Warm invocations are dominated by Atlas
