@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
  * The layering (STYLE.md, shared/DESIGN.md section 8), as import rules: a wrong import fails `npm run lint`.
  *
  *   contract/   the shared words: imports nothing of lambda/ but zod-messages
- *   failure, log, deadline, concurrency, zod-messages: leaves, import nothing of lambda/'s folders
+ *   failure, log, metrics, deadline, concurrency, zod-messages: leaves, import nothing of lambda/'s folders
+ *               (metrics.ts reads the metric catalogue, contract/metrics.ts: pure data that infra/ draws from too)
  *   core/       pure: no AWS shape, no SDK, no HTTP client; never adapters/, aws/, functions/
  *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, functions/
  *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
@@ -27,8 +28,8 @@ const layering = [
   layer(['lambda/**/*.ts']),
   layer(['lambda/contract/**'], { regex: '^\\.\\./(?!zod-messages$)', message: 'contract/ is the shared vocabulary: it imports nothing of lambda/ but zod-messages.' }, SDK, AWS_SHAPES, HTTP_CLIENT),
   layer(
-    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/zod-messages.ts'],
-    { regex: '^\\./(contract|core|atlas|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders.' },
+    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/metrics.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/zod-messages.ts'],
+    { regex: '^\\./(contract(?!/metrics$)|core|atlas|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders (but the metric catalogue).' },
     SDK,
     AWS_SHAPES,
     HTTP_CLIENT,

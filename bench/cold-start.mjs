@@ -21,5 +21,8 @@ const event = {
 };
 const answer = await handler(event, { awsRequestId: 'cold', getRemainingTimeInMillis: () => 20_000 });
 const done = performance.now();
-process.stdout.write(`\n${JSON.stringify({ importMs: imported - started, firstInvocationMs: done - imported, totalMs: done - started, ok: answer.batchItemFailures.length === 0 })}\n`);
+// CPU time of the whole process so far (Node's own start-up included): less disturbed than wall time by a busy machine.
+const cpu = process.cpuUsage();
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`\n${JSON.stringify({ importMs: imported - started, firstInvocationMs: done - imported, totalMs: done - started, cpuMs, ok: answer.batchItemFailures.length === 0 })}\n`);
 process.exit(0);

@@ -56,6 +56,8 @@ export interface ColdStart {
   importMs: number;
   firstInvocationMs: number;
   totalMs: number;
+  /** CPU time (user + system) of the whole process, Node's start-up included. */
+  cpuMs: number;
 }
 
 const run = promisify(execFile);

@@ -9,6 +9,7 @@ import { REDELIVERY, type InviteApi, type LogLevel, type OnboarderEnvironment } 
 import { AtlasCredentials } from './atlas-credentials';
 import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
 import { OnboardingAlarms } from './onboarding-alarms';
+import { functionMetric, OnboardingDashboard } from './onboarding-dashboard';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
 
@@ -20,7 +21,7 @@ export type { LogLevel };
  * Defaults of {@link AtlasOnboarderProps}, in one place so the README and the tests can name them.
  *
  * Memory: 1024 MB. The work is waiting on HTTPS (Secrets Manager, Atlas), but a cold start is not: evaluating the
- * bundle (AWS SDK, undici's agent, zod/mini; 557 KiB minified on the cold path) and its first invocation took about
+ * bundle (AWS SDK, undici's agent, zod/mini; 560 KiB minified on the cold path) and its first invocation took about
  * 150 ms on one full core (`npm run bench`, cold starts in fresh processes), and Lambda gives CPU in proportion to
  * memory, one vCPU at 1,769 MB. That is roughly 0.25–0.3 s of start-up at 1024 MB, 0.5–0.6 s at 512 MB and
  * 2–2.5 s at 128 MB, paid by an API caller waiting on a synchronous answer. Warm invocations are dominated by Atlas
@@ -132,6 +133,8 @@ export class AtlasOnboarder extends Construct {
   readonly api: OnboardingApi;
   readonly credentials: AtlasCredentials;
   readonly alarms: OnboardingAlarms;
+  /** What the function decided, how Atlas answered, the queues, the function and the API, on one page. */
+  readonly dashboard: OnboardingDashboard;
   readonly roleMapping: RoleMapping;
 
   constructor(scope: Construct, id: string, props: AtlasOnboarderProps) {
@@ -254,7 +257,19 @@ export class AtlasOnboarder extends Construct {
       functionErrors: this.function.metricErrors(),
       functionThrottles: this.function.metricThrottles(),
       apiServerErrors: this.api.restApi.deploymentStage.metricServerError(),
+      // Published by the function itself (Embedded Metric Format, lambda/contract/metrics.ts): it is log output, so
+      // the function's role needs nothing beyond writing its log group.
+      deploymentFaults: functionMetric('onboarder', 'DeploymentFaults'),
       email: props.alarmEmail,
+    });
+    const alarms = this.alarms;
+    this.dashboard = new OnboardingDashboard(this, 'Dashboard', {
+      publishedAs: 'onboarder',
+      function: this.function,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      stage: this.api.restApi.deploymentStage,
+      alarms: [alarms.deploymentFaults, alarms.deadLetters, alarms.functionErrors, alarms.functionThrottles, alarms.apiServerErrors],
     });
   }
 }

@@ -13,6 +13,8 @@ export interface OnboardingAlarmsProps {
   readonly functionErrors: cloudwatch.Metric;
   readonly functionThrottles: cloudwatch.Metric;
   readonly apiServerErrors: cloudwatch.Metric;
+  /** The function's `DeploymentFaults` metric: a secret or credentials to fix. */
+  readonly deploymentFaults: cloudwatch.Metric;
   /** Where alarms are e-mailed; the address must confirm the subscription. @default - no subscription */
   readonly email?: string;
 }
@@ -27,6 +29,7 @@ export class OnboardingAlarms extends Construct {
   readonly functionErrors: cloudwatch.Alarm;
   readonly functionThrottles: cloudwatch.Alarm;
   readonly apiServerErrors: cloudwatch.Alarm;
+  readonly deploymentFaults: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OnboardingAlarmsProps) {
     super(scope, id);
@@ -89,6 +92,15 @@ export class OnboardingAlarms extends Construct {
       description:
         'The API answered 5xx: Atlas failing (502/503 from the function), the function failing, or the integration ' +
         'timing out. See the access log and the function log group.',
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    this.deploymentFaults = this.alarm('DeploymentFaults', props.deploymentFaults, {
+      description:
+        'The deployment is at fault, not a message: the Atlas credentials secret cannot be read or does not hold ' +
+        '{"clientId","clientSecret"}, or Atlas refuses those credentials. Fix the secret (infra/README.md: put the ' +
+        'service-account credentials into the secret); the error lines in the function log group name the fault. The ' +
+        'messages wait on the queue, backed off, and go through once the secret is right: nothing to redrive.',
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
     });

@@ -27,6 +27,7 @@ export class AtlasOnboarderStack extends Stack {
     });
     new CfnOutput(this, 'FunctionName', { description: 'The atlas-onboarder function', value: onboarder.function.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'SNS topic the alarms publish to', value: onboarder.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { description: 'CloudWatch dashboard of the service', value: onboarder.dashboard.dashboard.dashboardName });
     for (const [name, key] of onboarder.api.apiKeys) {
       new CfnOutput(this, `ApiKeyId-${name}`, { description: `API key id of caller ${name} (aws apigateway get-api-key --include-value)`, value: key.keyId });
     }

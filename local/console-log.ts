@@ -30,6 +30,7 @@ export function readableLine(json: string): string | undefined {
     return json;
   }
   if (entry.level === 'debug') return undefined;
+  if (typeof entry._aws === 'object' && entry._aws !== null) return metricsLine(entry);
   const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
   const outcome = typeof entry.outcome === 'string' ? entry.outcome : undefined;
   const mark = outcome ? (MARKS[outcome] ?? '•') : entry.level === 'error' ? '!' : entry.level === 'warn' ? '?' : '•';
@@ -47,4 +48,17 @@ export function readableLine(json: string): string | undefined {
     entry.duplicate === true && 'answered from this container (duplicate)',
   ].filter(Boolean);
   return [time, mark, ...where, what, details.length ? `(${details.join('; ')})` : ''].filter(Boolean).join(' ');
+}
+
+/** An invocation's EMF line as `· metrics Results[invited] 2, AtlasCalls[ok] 2, AtlasLatency 182 95 ms`. */
+function metricsLine(entry: Record<string, unknown>): string {
+  const directives = (entry._aws as { CloudWatchMetrics?: { Dimensions?: string[][]; Metrics?: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics ?? [];
+  const figures = directives.flatMap(({ Dimensions = [], Metrics = [] }) => {
+    const by = (Dimensions[0] ?? []).slice(1).map((dimension) => text(entry[dimension]));
+    return Metrics.map(({ Name, Unit }) => {
+      const value = entry[Name];
+      return `${Name}${by.length ? `[${by.join(',')}]` : ''} ${Array.isArray(value) ? value.map(text).join(' ') : text(value)}${Unit === 'Milliseconds' ? ' ms' : ''}`;
+    });
+  });
+  return `· metrics ${figures.join(', ')}`;
 }

@@ -621,14 +621,15 @@ describe('the API', () => {
 describe('the alarms', () => {
   const alarm = (s: Synth, metricName: string) => only(s, 'AWS::CloudWatch::Alarm', (p) => p.MetricName === metricName)[1];
 
-  it('fire on the first dead letter, function error, throttle and API 5xx', () => {
+  it('fire on the first dead letter, function error, throttle, API 5xx and deployment fault', () => {
     const dimensions = (s: Synth, metricName: string) =>
       (alarm(s, metricName).Dimensions as { Name: string; Value: unknown }[]).map((d) => `${d.Name}=${render(d.Value)}`).sort();
     expect(dimensions(defaults, 'ApproximateNumberOfMessagesVisible')).toEqual([`QueueName=\${${deadLetterQueue(defaults)[0]}.QueueName}`]);
     expect(dimensions(defaults, 'Errors')).toEqual([`FunctionName=\${${fn(defaults)[0]}}`]);
     expect(dimensions(defaults, 'Throttles')).toEqual([`FunctionName=\${${fn(defaults)[0]}}`]);
     expect(dimensions(defaults, '5XXError')).toEqual(['ApiName=AtlasOnboarder-api', `Stage=\${${only(defaults, 'AWS::ApiGateway::Stage')[0]}}`]);
-    for (const metricName of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5XXError']) {
+    expect(dimensions(defaults, 'DeploymentFaults')).toEqual(['Function=onboarder']);
+    for (const metricName of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5XXError', 'DeploymentFaults']) {
       expect(alarm(defaults, metricName), metricName).toMatchObject({
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
@@ -636,7 +637,15 @@ describe('the alarms', () => {
         TreatMissingData: 'notBreaching',
       });
     }
-    expect(resources(defaults, 'AWS::CloudWatch::Alarm')).toHaveLength(4);
+    expect(resources(defaults, 'AWS::CloudWatch::Alarm')).toHaveLength(5);
+  });
+
+  it('fire on one deployment fault the function published in 5 minutes, and tell the operator to fix the secret', () => {
+    const faults = alarm(defaults, 'DeploymentFaults');
+    // Threshold 0, "greater than": one fault is enough.
+    expect(faults).toMatchObject({ Namespace: 'AtlasOnboarder', Statistic: 'Sum', Period: 300, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(faults.AlarmDescription).toMatch(/Fix the secret/);
+    expect(faults.AlarmDescription).toMatch(/wait on the queue.*nothing to redrive/);
   });
 
   it('notify an encrypted, TLS-only SNS topic that CloudWatch of this account may publish to', () => {
@@ -664,8 +673,69 @@ describe('the alarms', () => {
   });
 });
 
+describe('the dashboard', () => {
+  /** The dashboard's widgets, its body's CloudFormation values rendered (`${Logical.Arn}`, `${AWS::Region}`). */
+  const widgets = (s: Synth) => {
+    const body = render(only(s, 'AWS::CloudWatch::Dashboard')[1].DashboardBody);
+    return (JSON.parse(body) as { widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; alarms?: string[] } }[] }).widgets;
+  };
+  /** Each graph's lines as `Namespace MetricName Dim=Value… stat`, by title. */
+  const graphs = (s: Synth) =>
+    Object.fromEntries(
+      widgets(s)
+        .filter((w) => w.type === 'metric')
+        .map((w) => [
+          w.properties.title!,
+          w.properties.metrics!.map((line) => {
+            const options = line.at(-1) as { stat: string; yAxis?: string };
+            const [namespace, name, ...dimensions] = line.slice(0, -1) as string[];
+            const pairs = dimensions.flatMap((d, i) => (i % 2 ? [] : [`${d}=${dimensions[i + 1]}`]));
+            return [namespace, name, ...pairs, options.stat, ...(options.yAxis ? [options.yAxis] : [])].join(' ');
+          }),
+        ]),
+    );
+
+  it('draws the metrics the function publishes, by their exact namespace, name and dimensions', () => {
+    const g = graphs(defaults);
+    expect(g['Results by status (projects)']).toEqual(
+      ['invited', 'already_invited', 'updated', 'removed', 'ignored', 'dry_run', 'failed'].map((status) => `AtlasOnboarder Results Function=onboarder Status=${status} Sum`),
+    );
+    expect(g['Atlas calls by outcome']).toEqual(
+      ['ok', 'transient', 'permanent', 'conflict'].map((outcome) => `AtlasOnboarder AtlasCalls Function=onboarder Outcome=${outcome} Sum`),
+    );
+    expect(g['Atlas latency (ms)']).toEqual(['p50', 'p90', 'Maximum'].map((stat) => `AtlasOnboarder AtlasLatency Function=onboarder ${stat}`));
+    expect(g['Rate-limited waits']).toEqual(['AtlasOnboarder RateLimitedWaits Function=onboarder Sum']);
+    expect(g['Dead letters and deployment faults']).toEqual([
+      'AtlasOnboarder DeadLetters Function=onboarder Sum',
+      'AtlasOnboarder DeploymentFaults Function=onboarder Sum',
+    ]);
+  });
+
+  it('draws the queues, the function and the API as AWS measures them', () => {
+    const g = graphs(defaults);
+    const queue = `QueueName=\${${sourceQueue(defaults)[0]}.QueueName}`;
+    const function_ = `FunctionName=\${${fn(defaults)[0]}}`;
+    const stage = `ApiName=AtlasOnboarder-api Stage=\${${only(defaults, 'AWS::ApiGateway::Stage')[0]}}`;
+    expect(g['Queue: messages waiting']).toEqual([
+      `AWS/SQS ApproximateNumberOfMessagesVisible ${queue} Maximum`,
+      `AWS/SQS ApproximateAgeOfOldestMessage ${queue} Maximum right`,
+    ]);
+    expect(g['Dead-letter queue: messages']).toEqual([`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=\${${deadLetterQueue(defaults)[0]}.QueueName} Maximum`]);
+    expect(g['Function: errors and throttles']).toEqual([`AWS/Lambda Errors ${function_} Sum`, `AWS/Lambda Throttles ${function_} Sum`]);
+    expect(g['Function: duration (ms)']).toEqual(['p50', 'p90', 'Maximum'].map((stat) => `AWS/Lambda Duration ${function_} ${stat}`));
+    expect(g['API: 4xx and 5xx']).toEqual([`AWS/ApiGateway 4XXError ${stage} Sum`, `AWS/ApiGateway 5XXError ${stage} Sum`]);
+    expect(Object.keys(g)).toHaveLength(10);
+  });
+
+  it('shows the state of every alarm', () => {
+    const alarmWidget = widgets(defaults).find((w) => w.type === 'alarm')!;
+    const alarmIds = resources(defaults, 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`);
+    expect([...alarmWidget.properties.alarms!].sort()).toEqual(alarmIds.sort());
+  });
+});
+
 describe('outputs', () => {
-  it('give the API URL, queue URL, DLQ URL, secret ARN and function name', () => {
+  it('give the API URL, queue URL, DLQ URL, secret ARN, function name and dashboard name', () => {
     const outputs = defaults.template.toJSON() as { Outputs: Record<string, { Value: unknown }> };
     const value = (name: string) => render(outputs.Outputs[name]?.Value);
     expect(value('ApiUrl')).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}\/$/);
@@ -673,6 +743,7 @@ describe('outputs', () => {
     expect(value('DeadLetterQueueUrl')).toBe(`\${${deadLetterQueue(defaults)[0]}}`);
     expect(value('AtlasSecretArn')).toBe(`\${${only(defaults, 'AWS::SecretsManager::Secret')[0]}}`);
     expect(value('FunctionName')).toBe(`\${${fn(defaults)[0]}}`);
+    expect(value('DashboardName')).toBe(`\${${only(defaults, 'AWS::CloudWatch::Dashboard')[0]}}`);
     // The RestApi's own "Endpoint" output is removed: the stack names its outputs.
     expect(Object.keys(outputs.Outputs).filter((name) => name.includes('Endpoint'))).toEqual([]);
   });

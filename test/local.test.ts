@@ -82,6 +82,8 @@ describe('npm run invoke', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.body.results.map((r) => r.status)).toEqual(['invited', 'invited']);
     expect(stderr).toContain('invited');
+    // The invocation's metrics, as a person reads them.
+    expect(stderr).toContain('· metrics Results[invited] 2, AtlasCalls[ok] 2, AtlasLatency ');
   });
 
   it('maps without calling Atlas with --dry-run, and takes an SQS event file', async () => {

@@ -37,11 +37,14 @@ describe('logs', () => {
     expect(world.logs.length).toBeGreaterThan(20);
   });
 
-  it('are one JSON object per line, with a level and a message', () => {
-    for (const line of world.logs) {
-      const entry = JSON.parse(line) as Record<string, unknown>;
+  it('are one JSON object per line, with a level and a message, or the invocation’s metrics (EMF)', () => {
+    const entries = world.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [metrics, lines] = [entries.filter((e) => '_aws' in e), entries.filter((e) => !('_aws' in e))];
+    for (const entry of lines) {
       expect(entry).toEqual(expect.objectContaining({ level: expect.any(String), message: expect.any(String), time: expect.any(String) }));
     }
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const entry of metrics) expect(entry).toEqual(expect.objectContaining({ _aws: expect.objectContaining({ CloudWatchMetrics: expect.any(Array) }), Function: 'onboarder' }));
   });
 
   it('give one line per decision with the event id, the request or message id, the project and the outcome', () => {

@@ -6,6 +6,7 @@ import type { InputIssue, OnboardingRequest } from '../core/requests';
 import { verdictOf } from '../core/verdict';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import { parseMessageBody } from './envelopes';
 
 /**
@@ -43,6 +44,8 @@ export interface SqsAdapterOptions {
   /** When the invocation started (ms since the epoch): the receipt was shortly before. */
   invokedAt: number;
   log: Logger;
+  /** Counts each message dead-lettered. */
+  metrics?: Metrics;
 }
 
 type RecordDecision = 'done' | 'dead_lettered' | 'redeliver';
@@ -174,12 +177,13 @@ async function deadLetter(
   record: SQSRecord,
   errorCode: string,
   errorMessage: string,
-  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; deadLettered: DeadLetterMemory; log: Logger },
+  options: { queue: QueueActions; deadLetterQueueUrl: string; queueDeadline: Deadline; deadLettered: DeadLetterMemory; log: Logger; metrics?: Metrics },
   logMessage = true,
 ): Promise<RecordDecision> {
   try {
     await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
     options.deadLettered.add(record.messageId);
+    options.metrics?.deadLetter();
     options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, ...(logMessage && { errorMessage }) });
     return 'dead_lettered';
   } catch (err) {

@@ -1,3 +1,4 @@
+import type { Failure } from '../failure';
 import { parseRetryAfter } from './retry';
 import { AtlasError } from './errors';
 
@@ -9,10 +10,6 @@ import { AtlasError } from './errors';
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RATE_LIMIT_CODES = new Set(['RATE_LIMITED', 'RATE_LIMITED_IP', 'RATE_LIMITED_TOKEN_BUCKET']);
 
-/** Whether a failure is Atlas rate-limiting us (a 429, or a rate-limit errorCode such as the 400 `RATE_LIMITED_IP`). */
-export function isRateLimited(error: { code: string; details: { status?: number } }): boolean {
-  return error.details.status === 429 || RATE_LIMIT_CODES.has(error.code);
-}
 const ALREADY_THERE_CODES = new Set(['USER_ALREADY_IN_GROUP', 'USER_ALREADY_EXISTS', 'USER_ALREADY_INVITED', 'INVITATION_ALREADY_EXISTS']);
 
 /** The `ApiError` body, as far as we read it. */
@@ -41,6 +38,16 @@ export function classifyAnswer(status: number, headers: Record<string, string | 
     return new AtlasError('transient', code, message, { status, retryAfterMs });
   }
   return new AtlasError('permanent', code, message, { status });
+}
+
+/**
+ * Whether Atlas answered "too many requests": a 429 or a rate-limit errorCode (what a pacer and the metrics count).
+ *
+ * @example
+ * isRateLimited(classifyAnswer(429, {}, '{"errorCode":"RATE_LIMITED"}', Date.now())!); // true
+ */
+export function isRateLimited(error: Failure): boolean {
+  return error.details.status === 429 || RATE_LIMIT_CODES.has(error.code);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Deadline } from '../deadline';
 import type { Result } from '../failure';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import { classifyAnswer, classifyTokenAnswer, isRateLimited } from './classify';
 import type { Credentials, CredentialsSource } from './credentials';
 import { AtlasError } from './errors';
@@ -58,8 +59,8 @@ export interface AtlasSessionOptions {
   dispatcher?: Dispatcher;
   now?: () => number;
   hooks?: RetryHooks;
-  /** Called when a call waits for a rate-limited scope. */
-  onRateLimitedWait?: (scope: string, waitMs: number) => void;
+  /** Counts each request (not the token's), its latency and each rate-limited answer. */
+  metrics?: Metrics;
 }
 
 /**
@@ -84,7 +85,7 @@ export class AtlasSession {
     this.dispatcher = options.dispatcher ?? createAtlasAgent();
     this.now = options.now ?? Date.now;
     this.tokens = new TokenCache(options.baseUrl, options.credentials, this.dispatcher, options.log, this.now);
-    this.pacer = new Pacer({ onWait: options.onRateLimitedWait }, this.now);
+    this.pacer = new Pacer({ onWait: () => options.metrics?.rateLimitedWait() }, this.now);
   }
 
   /**
@@ -125,7 +126,11 @@ export class AtlasSession {
     let refreshed = false;
     for (;;) {
       const token = await this.tokens.get(budget.remainingMs());
-      if (!token.ok) return token;
+      if (!token.ok) {
+        // A secret or credentials that cannot be used: the alarm on DeploymentFaults tells the operator.
+        if (token.error.details.deploymentFault) this.options.metrics?.deploymentFault(token.error.code);
+        return token;
+      }
       const sentAt = this.now();
       const sent = await exchange(this.dispatcher, `${this.options.baseUrl}${request.path}`, {
         method: request.method,
@@ -138,10 +143,13 @@ export class AtlasSession {
         ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
         timeoutMs: budget.remainingMs(),
       });
+      if (!sent.ok) this.options.metrics?.atlasCall('transient');
       if (!sent.ok) return sent;
       const answer = sent.value;
       const error = classifyAnswer(answer.statusCode, answer.headers, answer.body, this.now());
       this.pace(request, answer, error);
+      this.options.metrics?.atlasCall(error?.kind ?? 'ok', this.now() - sentAt);
+      if (error && isRateLimited(error)) this.options.metrics?.rateLimitedWait();
       if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
       if (error.details.status === 401) {
         // Atlas answers 401 for a token it no longer honours (expired early, revoked) and for a missing permission

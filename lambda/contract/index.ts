@@ -6,3 +6,4 @@ export * from './vocabulary';
 export * from './rule-file';
 export * from './environment';
 export * from './queue';
+export * from './metrics';

@@ -4,6 +4,7 @@ import type { ProjectAccess } from '../atlas/project-users';
 import type { Deadline } from '../deadline';
 import type { Failure, Result } from '../failure';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { ActionLedger } from './ledger';
 import { actionKey } from './ledger';
 import { planFor, reconcile, type Action, type Plan } from './plan';
@@ -46,6 +47,8 @@ export interface OnboardingDeps {
   /** The Atlas client; `undefined` when the function runs dry and has no credentials. */
   atlas: Inviter | undefined;
   ledger: ActionLedger<InviteOutcome>;
+  /** Counts each project's result by status. */
+  metrics?: Metrics;
   /** What a person holds and the calls that change it (movers and leavers); `undefined` without credentials. */
   access: ProjectAccess | undefined;
   /** Events about one person are applied one at a time within a container (contract section 13). */
@@ -102,6 +105,7 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
     log.info('no rule matched', { source: request.event.source, type: request.event.type, outcome: 'no_match' });
   }
   const decisions = await Promise.all(plan.actions.map((action) => carryOut(action, plan.username, deps, options, log)));
+  for (const { result } of decisions) deps.metrics?.result(result.status);
   return { kind: 'done', eventId, decisions };
 }
 

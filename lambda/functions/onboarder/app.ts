@@ -15,6 +15,7 @@ import { ActionLedger } from '../../core/ledger';
 import { onboard, PersonQueue, type OnboardingDeps } from '../../core/onboard';
 import { Deadline } from '../../deadline';
 import { flushLogs, Logger, type LogSink } from '../../log';
+import { Metrics } from '../../metrics';
 import { ConfigError, loadConfig, type Config } from './config';
 
 /**
@@ -33,7 +34,7 @@ const ANSWER_RESERVE_MS = 200;
 export type OnboarderHandler = (event: unknown, context?: Partial<Context>) => Promise<HttpAnswer | SQSBatchResponse>;
 
 export interface HandlerOptions {
-  /** Where log lines go (default: stdout). */
+  /** Where log lines and the metrics' EMF lines go (default: stdout). */
   logSink?: LogSink;
   /** The HTTP dispatcher for Atlas (default: one keep-alive agent per container). */
   dispatcher?: Dispatcher;
@@ -53,13 +54,15 @@ export interface HandlerOptions {
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): OnboarderHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder' });
-  const atlas = createAtlas(config, env, log, options);
+  const metrics = new Metrics('onboarder', options.logSink);
+  const atlas = createAtlas(config, env, log, metrics, options);
   const deps: OnboardingDeps = {
     rules: config.rules,
     atlas: atlas?.invitations,
     access: atlas?.projectUsers,
     ledger: new ActionLedger<InviteOutcome>(),
     people: new PersonQueue(),
+    metrics,
   };
   const queue = options.queue ?? sqsQueueActions(env);
   const deadLettered = new DeadLetterMemory();
@@ -84,6 +87,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         deadLettered,
         invokedAt,
         log: invocationLog,
+        metrics,
       });
     }
     if (isApiGatewayEvent(event)) {
@@ -102,11 +106,12 @@ export function createHandler(env: Record<string, string | undefined>, options: 
     invocationLog.error('unsupported event: neither API Gateway nor SQS');
     throw new Error('atlas-onboarder handles API Gateway proxy events and SQS events only');
   };
-  // Every line of an invocation is out before its answer: Lambda freezes the process once it has the answer.
+  // Every line of an invocation, its metrics too, is out before its answer: Lambda freezes the process once it has it.
   return async (event, context) => {
     try {
       return await handle(event, context);
     } finally {
+      metrics.flush();
       flushLogs();
     }
   };
@@ -116,7 +121,13 @@ export function createHandler(env: Record<string, string | undefined>, options: 
 const credentialsSecret = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
 
 /** The Atlas operations over one session (one token cache, one pacer); `undefined` without credentials (a dry run). */
-function createAtlas(config: Config, env: Record<string, string | undefined>, log: Logger, options: HandlerOptions): { invitations: Invitations; projectUsers: ProjectUsers } | undefined {
+function createAtlas(
+  config: Config,
+  env: Record<string, string | undefined>,
+  log: Logger,
+  metrics: Metrics,
+  options: HandlerOptions,
+): { invitations: Invitations; projectUsers: ProjectUsers } | undefined {
   if (!config.credentials) return undefined;
   let credentials: CredentialsSource;
   if ('secretId' in config.credentials) {
@@ -139,6 +150,7 @@ function createAtlas(config: Config, env: Record<string, string | undefined>, lo
     retry: config.retry,
     credentials,
     log,
+    metrics,
     ...(options.dispatcher && { dispatcher: options.dispatcher }),
     ...(options.retryHooks && { hooks: options.retryHooks }),
   });
