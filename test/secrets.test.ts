@@ -79,6 +79,9 @@ describe('service-account credentials from Secrets Manager', () => {
     const errors = world.logs.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'error');
     expect(errors).toContainEqual(expect.objectContaining({ secretId: SECRET_ID, errorCode: 'SECRET_MALFORMED', deploymentFault: true }));
     expect(errors).toContainEqual(expect.objectContaining({ errorCode: 'SECRET_MALFORMED', deploymentFault: true, message: expect.stringContaining('deployment fault') }));
+    // The metric the stack's DeploymentFaults alarm watches.
+    const emf = world.logs.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => '_aws' in entry);
+    expect(emf).toContainEqual(expect.objectContaining({ Function: 'onboarder', DeploymentFaults: 1 }));
     expect(world.atlas.requests).toHaveLength(0);
   });
 
