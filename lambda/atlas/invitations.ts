@@ -37,6 +37,7 @@ const EXISTING_INVITATION_AGE_MS = 60_000;
 
 export class Invitations implements Inviter {
   private api: InviteApi;
+  private retired = false;
 
   constructor(
     private readonly session: AtlasSession,
@@ -49,6 +50,11 @@ export class Invitations implements Inviter {
   /** The invitation API in use: `users` once Atlas has retired `invites` for this container. */
   get inviteApi(): InviteApi {
     return this.api;
+  }
+
+  /** Whether Atlas has answered 410 for the invitations API: its pending invitations can no longer be read or changed. */
+  get invitesRetired(): boolean {
+    return this.retired;
   }
 
   /**
@@ -81,6 +87,7 @@ export class Invitations implements Inviter {
 
   /** Atlas retired the invitations API: the users API from now on, for this container. */
   switchToUsersApi(error: Failure): void {
+    this.retired = true;
     if (this.api === 'users') return;
     this.api = 'users';
     this.log.warn('Atlas retired the invites API (410 VERSION_GONE); using POST /groups/{groupId}/users for the rest of this container', {

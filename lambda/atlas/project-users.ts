@@ -46,7 +46,9 @@ export class ProjectUsers implements ProjectAccess {
    */
   async holding(groupId: string, username: string, deadline: Deadline): Promise<Result<ProjectHolding>> {
     const user = encodeURIComponent(username);
-    const readInvitation = this.invitations.inviteApi === 'invites';
+    // Read whichever invitation API is configured: a pending invitation of the old API makes a second one through the
+    // users API a duplicate (contract section 13). Only Atlas's 410 stops the reading.
+    const readInvitation = !this.invitations.invitesRetired;
     const [members, invites] = await Promise.all([
       this.call(groupId, { method: 'GET', path: `/api/atlas/v2/groups/${groupId}/users?username=${user}`, mediaType: USERS }, deadline),
       readInvitation ? this.call(groupId, { method: 'GET', path: `/api/atlas/v2/groups/${groupId}/invites?username=${user}`, mediaType: INVITES }, deadline) : undefined,
