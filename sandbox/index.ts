@@ -3,8 +3,9 @@
  */
 export { startAtlasSandbox } from './atlas/server';
 export type { AtlasSandbox, AtlasSandboxOptions, AtlasFault, AtlasFaultTarget, AtlasEndpoint, RecordedRequest } from './atlas/server';
-export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE, INVITES_SUNSET } from './atlas/project-users';
-export type { SandboxInvitation } from './atlas/project-users';
+export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE } from './atlas/admin-api';
+export { INVITES_SUNSET } from './atlas/members';
+export type { SandboxInvitation } from './atlas/members';
 export { startAwsEndpoints, SANDBOX_ACCOUNT, SANDBOX_REGION, MAX_MESSAGE_BYTES } from './aws';
 export type { AwsEndpoints, AwsCall, SentMessage, VisibilityChange, MessageAttribute } from './aws';
 export { listenOnLoopback, readBody } from './loopback';

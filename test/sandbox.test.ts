@@ -409,9 +409,13 @@ describe('Atlas sandbox', () => {
       const unknown = await fetch(`${atlas.url}/api/atlas/v2/groups/${GROUP}/clusters`, { headers: { authorization: `Bearer ${token}` } }).then(reply);
       expect(unknown).toMatchObject({ status: 404, body: { error: 404, errorCode: 'RESOURCE_NOT_FOUND', reason: 'Not Found' } });
       expect(unknown.headers.get('content-type')).toBe('application/json');
-      expect((await invite(atlas, token, { method: 'GET' })).status).toBe(405);
+      const wrongMethod = await invite(atlas, token, { method: 'PUT' });
+      expect(wrongMethod).toMatchObject({ status: 405, body: { errorCode: 'METHOD_NOT_ALLOWED' } });
+      expect(wrongMethod.headers.get('allow')).toBe('POST');
       expect((await fetch(`${atlas.url}/api/oauth/token`)).status).toBe(405);
-      expect([atlas.count('other'), atlas.count('invites'), atlas.count('token')]).toEqual([1, 1, 1]);
+      // What the sandbox does not serve is `other`, whatever the path.
+      expect([atlas.count('other'), atlas.count('invites'), atlas.count('token')]).toEqual([3, 0, 0]);
+      expect(atlas.invitations()).toEqual([]);
     });
   });
 });
