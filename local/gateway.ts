@@ -72,7 +72,9 @@ async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunc
   if (url.pathname === '/queue/dead-letters' && req.method === 'GET') return send(res, 200, { deadLetters: local.deadLetters });
   if (url.pathname === '/sandbox/invitations' && req.method === 'GET') {
     if (!local.sandbox) return send(res, 404, { error: 'not_found', message: 'real Atlas is in use (ATLAS_BASE_URL); there is no sandbox' });
-    return send(res, 200, { invitations: local.sandbox.invitations() });
+    // `invitations`: every entry as before; `members`: the same entries with their ids, expiry and which of Atlas's
+    // listings (`users`: GET /groups/{id}/users, `invites`: GET /groups/{id}/invites) shows them.
+    return send(res, 200, { invitations: local.sandbox.invitations(), members: local.sandbox.members() });
   }
   if (url.pathname === '/queue') {
     if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });

@@ -1,10 +1,11 @@
 /**
  * Loopback stand-ins for MongoDB Atlas and the AWS services atlas-onboarder calls, for tests and local runs.
  */
-export { startAtlasSandbox } from './atlas/server';
-export type { AtlasSandbox, AtlasSandboxOptions, AtlasFault, AtlasFaultTarget, AtlasEndpoint, RecordedRequest } from './atlas/server';
-export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE, INVITES_SUNSET } from './atlas/project-users';
-export type { SandboxInvitation } from './atlas/project-users';
+export { startAtlasSandbox, SANDBOX_ORG_ID } from './atlas/server';
+export type { AtlasSandbox, AtlasSandboxOptions, AtlasFault, AtlasFaultTarget, AtlasEndpoint, RecordedRequest, SeedEntry } from './atlas/server';
+export { INVITES_MEDIA_TYPE, USERS_MEDIA_TYPE } from './atlas/admin-api';
+export { INVITES_SUNSET } from './atlas/members';
+export type { SandboxInvitation, SandboxMember } from './atlas/members';
 export { startAwsEndpoints, SANDBOX_ACCOUNT, SANDBOX_REGION, MAX_MESSAGE_BYTES } from './aws';
 export type { AwsEndpoints, AwsCall, SentMessage, VisibilityChange, MessageAttribute } from './aws';
 export { listenOnLoopback, readBody } from './loopback';

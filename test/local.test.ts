@@ -38,6 +38,17 @@ describe('npm start: the local gateway', () => {
     expect(held.invitations.filter((i) => i.username === 'ada@example.com').map((i) => i.groupId)).toEqual(['5f1e2d3c4b5a69788796a5b4', '64b7c8d9e0f1a2b3c4d5e6f7']);
   });
 
+  it('shows the sandbox members beside the invitations: status, via, roles and the listings that see them', async () => {
+    gateway.sandbox?.seed({ groupId: '5f1e2d3c4b5a69788796a5b4', username: 'grace@example.com', roles: ['GROUP_OWNER'], status: 'ACTIVE', via: 'users' });
+    const held = (await (await fetch(`${gateway.url}/sandbox/invitations`)).json()) as {
+      invitations: unknown[];
+      members: { username: string; status: string; via: string; roles: string[]; listedBy: string[] }[];
+    };
+    expect(held.members).toHaveLength(held.invitations.length);
+    expect(held.members.find((m) => m.username === 'grace@example.com')).toMatchObject({ status: 'ACTIVE', via: 'users', roles: ['GROUP_OWNER'], listedBy: ['users'] });
+    expect(held.members.find((m) => m.username === 'ada@example.com')).toMatchObject({ status: 'PENDING', via: 'invites', listedBy: ['invites'] });
+  });
+
   it('serves POST /invites and answers the contract statuses', async () => {
     expect((await post('/invites', EXAMPLE('direct-invite.json'))).status).toBe(200);
     expect((await post('/events', EXAMPLE('invalid.json'))).status).toBe(400);

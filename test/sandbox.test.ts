@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, QueueDoesNotExist, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { INVITES_MEDIA_TYPE, startAtlasSandbox, startAwsEndpoints, USERS_MEDIA_TYPE } from '../sandbox';
+import { INVITES_MEDIA_TYPE, SANDBOX_ORG_ID, startAtlasSandbox, startAwsEndpoints, USERS_MEDIA_TYPE } from '../sandbox';
 import type { AtlasSandbox, AwsEndpoints } from '../sandbox';
 
 // The sandbox is what every Atlas and AWS test stands on; these tests hold it to what it promises, over real HTTP.
@@ -411,9 +411,500 @@ describe('Atlas sandbox', () => {
       const unknown = await fetch(`${atlas.url}/api/atlas/v2/groups/${GROUP}/clusters`, { headers: { authorization: `Bearer ${token}` } }).then(reply);
       expect(unknown).toMatchObject({ status: 404, body: { error: 404, errorCode: 'RESOURCE_NOT_FOUND', reason: 'Not Found' } });
       expect(unknown.headers.get('content-type')).toBe('application/json');
-      expect((await invite(atlas, token, { method: 'GET' })).status).toBe(405);
+      const wrongMethod = await invite(atlas, token, { method: 'PUT' });
+      expect(wrongMethod).toMatchObject({ status: 405, body: { errorCode: 'METHOD_NOT_ALLOWED' } });
+      expect(wrongMethod.headers.get('allow')).toBe('POST, GET');
       expect((await fetch(`${atlas.url}/api/oauth/token`)).status).toBe(405);
-      expect([atlas.count('other'), atlas.count('invites'), atlas.count('token')]).toEqual([1, 1, 1]);
+      // What the sandbox does not serve is `other`, whatever the path.
+      expect([atlas.count('other'), atlas.count('invites'), atlas.count('token')]).toEqual([3, 0, 0]);
+      expect(atlas.invitations()).toEqual([]);
+    });
+  });
+});
+
+describe('Atlas sandbox: what movers and leavers call', () => {
+  const THIRD_GROUP = '7b1c2d3e4f5a6b7c8d9e0f1a';
+  let atlas: AtlasSandbox;
+  let token: string;
+
+  interface GroupUser {
+    id: string;
+    username: string;
+    roles: string[];
+    orgMembershipStatus: string;
+    [field: string]: unknown;
+  }
+  interface Page<T> {
+    results: T[];
+    totalCount?: number;
+    links: { rel: string; href: string }[];
+  }
+  interface Answered<T> {
+    status: number;
+    headers: Headers;
+    body: T;
+    text: string;
+  }
+  interface CallOptions {
+    accept?: string;
+    contentType?: string;
+    body?: unknown;
+    token?: string | null;
+  }
+
+  /** One call to the sandbox: the path's version as Accept, a Content-Type only with a body, the test's token unless `token: null`. */
+  async function api<T = Record<string, unknown>>(method: string, path: string, opts: CallOptions = {}): Promise<Answered<T>> {
+    const accept = opts.accept ?? (path.includes('/invites') ? INVITES_MEDIA_TYPE : USERS_MEDIA_TYPE);
+    const headers: Record<string, string> = { accept };
+    const bearer = opts.token === undefined ? token : opts.token;
+    if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? accept;
+    const response = await fetch(`${atlas.url}/api/atlas/v2${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text === '' ? undefined : JSON.parse(text)) as T, text };
+  }
+
+  const listUsers = (groupId: string, query = '', opts: CallOptions = {}) => api<Page<GroupUser>>('GET', `/groups/${groupId}/users${query}`, opts);
+  const listInvites = (groupId: string, query = '', opts: CallOptions = {}) => api<Record<string, unknown>[]>('GET', `/groups/${groupId}/invites${query}`, opts);
+  const changeRole = (change: 'addRole' | 'removeRole', groupId: string, userId: string, groupRole: unknown, opts: CallOptions = {}) =>
+    api<GroupUser>('POST', `/groups/${groupId}/users/${userId}:${change}`, { body: { groupRole }, ...opts });
+  const addUser = (groupId: string, username: string, roles: string[]) => api<GroupUser>('POST', `/groups/${groupId}/users`, { body: { username, roles } });
+  const inviteOld = (groupId: string, username: string, roles: string[]) => api('POST', `/groups/${groupId}/invites`, { body: { username, roles } });
+
+  beforeAll(async () => {
+    atlas = await startAtlasSandbox();
+  });
+  afterAll(() => atlas.close());
+  beforeEach(async () => {
+    atlas.reset();
+    token = await accessToken(atlas);
+    atlas.reset();
+  });
+
+  describe('GET /groups/{groupId}/users (2025-02-19)', () => {
+    it('lists active and pending users in the paginated envelope, filtered by username without case', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace.hopper@example.com', roles: ['GROUP_OWNER'], status: 'ACTIVE' });
+      const ada = await addUser(GROUP, 'Ada@example.com', ['GROUP_READ_ONLY']);
+      expect(ada.status).toBe(201);
+      await addUser(OTHER_GROUP, 'linus@example.com', ['GROUP_READ_ONLY']);
+
+      const all = await listUsers(GROUP);
+      expect(all.status).toBe(200);
+      expect(all.headers.get('content-type')).toBe(USERS_MEDIA_TYPE);
+      expect(all.body).toEqual({
+        results: [
+          { id: grace.id, username: 'grace.hopper@example.com', roles: ['GROUP_OWNER'], orgMembershipStatus: 'ACTIVE', createdAt: grace.createdAt, firstName: 'Grace', lastName: 'Hopper' },
+          {
+            id: ada.body.id,
+            username: 'Ada@example.com',
+            roles: ['GROUP_READ_ONLY'],
+            orgMembershipStatus: 'PENDING',
+            invitationCreatedAt: ada.body.invitationCreatedAt,
+            invitationExpiresAt: ada.body.invitationExpiresAt,
+            inviterUsername: ada.body.inviterUsername,
+          },
+        ],
+        totalCount: 2,
+        links: [{ rel: 'self', href: `${atlas.url}/api/atlas/v2/groups/${GROUP}/users?pageNum=1&itemsPerPage=100` }],
+      });
+      const one = await listUsers(GROUP, '?username=ADA%40EXAMPLE.COM');
+      expect(one.body.results.map((u) => u.id)).toEqual([ada.body.id]);
+      expect((await listUsers(GROUP, '?username=nobody%40example.com')).body).toMatchObject({ results: [], totalCount: 0 });
+    });
+
+    it('does not show invitations made with /invites, until the person accepts', async () => {
+      const old = await inviteOld(GROUP, 'ada@example.com', ['GROUP_READ_ONLY']);
+      atlas.seed({ groupId: OTHER_GROUP, username: 'ada@example.com', roles: ['GROUP_OWNER'], via: 'invites' });
+      expect((await listUsers(GROUP, '?username=ada%40example.com')).body.results).toEqual([]);
+      expect((await listUsers(OTHER_GROUP)).body.results).toEqual([]);
+
+      const accepted = atlas.accept('ADA@example.com');
+      expect(accepted.map((m) => [m.groupId, m.status, m.listedBy])).toEqual([
+        [GROUP, 'ACTIVE', ['users']],
+        [OTHER_GROUP, 'ACTIVE', ['users']],
+      ]);
+      const [user] = (await listUsers(GROUP, '?username=ada%40example.com')).body.results;
+      expect(user).toMatchObject({ username: 'ada@example.com', roles: ['GROUP_READ_ONLY'], orgMembershipStatus: 'ACTIVE' });
+      // A user id is the person's: another project answers the same one; the invitation's id is gone.
+      expect(user?.id).not.toBe(old.body.id);
+      expect((await listUsers(OTHER_GROUP)).body.results.map((u) => u.id)).toEqual([user?.id]);
+      expect((await listInvites(GROUP)).body).toEqual([]);
+    });
+
+    it('pages with itemsPerPage and pageNum, counts on request, and filters by orgMembershipStatuses', async () => {
+      for (const name of ['a', 'b', 'c']) atlas.seed({ groupId: GROUP, username: `${name}@example.com`, roles: ['GROUP_READ_ONLY'], via: 'users', status: name === 'b' ? 'ACTIVE' : 'PENDING' });
+      const first = await listUsers(GROUP, '?itemsPerPage=2');
+      expect(first.body.results.map((u) => u.username)).toEqual(['a@example.com', 'b@example.com']);
+      expect(first.body.totalCount).toBe(3);
+      expect(first.body.links.map((l) => l.rel)).toEqual(['self', 'next']);
+      const second = await listUsers(GROUP, '?itemsPerPage=2&pageNum=2&includeCount=false');
+      expect(second.body.results.map((u) => u.username)).toEqual(['c@example.com']);
+      expect(second.body).not.toHaveProperty('totalCount');
+      expect(second.body.links.map((l) => l.rel)).toEqual(['previous', 'self']);
+      expect((await listUsers(GROUP, '?orgMembershipStatuses=ACTIVE')).body.results.map((u) => u.username)).toEqual(['b@example.com']);
+      expect((await listUsers(GROUP, '?orgMembershipStatuses=PENDING&orgMembershipStatuses=ACTIVE')).body.totalCount).toBe(3);
+      expect((await listUsers(GROUP, '?orgMembershipStatuses=INVITATION_EXPIRED')).body.results).toEqual([]);
+      expect(await listUsers(GROUP, '?itemsPerPage=501')).toMatchObject({ status: 400, body: { errorCode: 'VALIDATION_ERROR' } });
+      expect(await listUsers(GROUP, '?orgMembershipStatuses=GONE')).toMatchObject({ status: 400, body: { errorCode: 'VALIDATION_ERROR' } });
+    });
+
+    it('answers 401 without a token, 406 for another version, and needs no Content-Type', async () => {
+      expect(await listUsers(GROUP, '', { token: null })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+      expect(await listUsers(GROUP, '', { token: 'not-a-token' })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+      expect(await listUsers(GROUP, '', { accept: INVITES_MEDIA_TYPE })).toMatchObject({ status: 406, body: { errorCode: 'INVALID_VERSION_DATE' } });
+      expect((await listUsers(GROUP, '', { accept: 'application/json' })).status).toBe(406);
+      expect(atlas.requests.at(-1)?.contentType).toBeUndefined();
+      expect((await listUsers(GROUP)).status).toBe(200);
+      atlas.configure({ projects: [GROUP] });
+      expect(await listUsers(OTHER_GROUP)).toMatchObject({ status: 404, body: { errorCode: 'GROUP_NOT_FOUND' } });
+      expect(atlas.requests.map((r) => r.endpoint)).toEqual(Array(6).fill('users:list'));
+    });
+  });
+
+  describe('POST /groups/{groupId}/users/{userId}:addRole and :removeRole (2025-02-19)', () => {
+    it('adds a role, then removes the old one, answering the updated user each time', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      const added = await changeRole('addRole', GROUP, grace.id, 'GROUP_DATA_ACCESS_READ_WRITE');
+      expect(added.status).toBe(200);
+      expect(added.headers.get('content-type')).toBe(USERS_MEDIA_TYPE);
+      expect(added.body).toMatchObject({ id: grace.id, username: 'grace@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_WRITE'], orgMembershipStatus: 'ACTIVE' });
+      const removed = await changeRole('removeRole', GROUP, grace.id, 'GROUP_READ_ONLY');
+      expect(removed).toMatchObject({ status: 200, body: { id: grace.id, roles: ['GROUP_DATA_ACCESS_READ_WRITE'] } });
+      expect(atlas.members({ groupId: GROUP }).map((m) => m.roles)).toEqual([['GROUP_DATA_ACCESS_READ_WRITE']]);
+      expect(atlas.requests.map((r) => [r.endpoint, r.status, r.body])).toEqual([
+        ['users:addRole', 200, { groupRole: 'GROUP_DATA_ACCESS_READ_WRITE' }],
+        ['users:removeRole', 200, { groupRole: 'GROUP_READ_ONLY' }],
+      ]);
+    });
+
+    it('changes the roles of a pending user added through /users, and takes an escaped colon', async () => {
+      const ada = await addUser(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const added = await api<GroupUser>('POST', `/groups/${GROUP}/users/${ada.body.id}%3AaddRole`, { body: { groupRole: 'GROUP_READ_ONLY' } });
+      expect(added).toMatchObject({ status: 200, body: { orgMembershipStatus: 'PENDING', roles: ['GROUP_OWNER', 'GROUP_READ_ONLY'], invitationCreatedAt: ada.body.invitationCreatedAt } });
+      expect(atlas.requests.at(-1)?.endpoint).toBe('users:addRole');
+    });
+
+    it('refuses to remove the last role with 403 CANNOT_REMOVE_ALL_USER_ROLES: add before remove', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      const last = await changeRole('removeRole', GROUP, grace.id, 'GROUP_READ_ONLY');
+      expect(last).toMatchObject({
+        status: 403,
+        body: { error: 403, errorCode: 'CANNOT_REMOVE_ALL_USER_ROLES', detail: 'You cannot remove all roles from a user. Specify at least one role.', reason: 'Forbidden' },
+      });
+      expect(last.headers.get('content-type')).toBe('application/json');
+      expect((await changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER')).status).toBe(200);
+      expect((await changeRole('removeRole', GROUP, grace.id, 'GROUP_READ_ONLY')).body.roles).toEqual(['GROUP_OWNER']);
+    });
+
+    it('answers a role already held (or already absent) unchanged, or 409 with redundantRoleChange: conflict', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      expect(await changeRole('addRole', GROUP, grace.id, 'GROUP_READ_ONLY')).toMatchObject({ status: 200, body: { roles: ['GROUP_READ_ONLY'] } });
+      expect(await changeRole('removeRole', GROUP, grace.id, 'GROUP_OWNER')).toMatchObject({ status: 200, body: { roles: ['GROUP_READ_ONLY'] } });
+      atlas.configure({ redundantRoleChange: 'conflict' });
+      expect(await changeRole('addRole', GROUP, grace.id, 'GROUP_READ_ONLY')).toMatchObject({ status: 409, body: { errorCode: 'CONFLICT', reason: 'Conflict' } });
+      expect((await changeRole('removeRole', GROUP, grace.id, 'GROUP_OWNER')).status).toBe(409);
+      expect(atlas.members()[0]?.roles).toEqual(['GROUP_READ_ONLY']);
+    });
+
+    it('answers 404 USER_NOT_IN_GROUP for a user not in that project, or invited with /invites', async () => {
+      const grace = atlas.seed({ groupId: OTHER_GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      const old = await inviteOld(GROUP, 'ada@example.com', ['GROUP_READ_ONLY']);
+      const notIn = await changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER');
+      expect(notIn).toMatchObject({ status: 404, body: { error: 404, errorCode: 'USER_NOT_IN_GROUP', detail: `User ${grace.id} is not in group ${GROUP}.` } });
+      expect((await changeRole('removeRole', GROUP, String(old.body.id), 'GROUP_READ_ONLY')).body.errorCode).toBe('USER_NOT_IN_GROUP');
+      expect((await changeRole('addRole', GROUP, '0123456789abcdef01234567', 'GROUP_OWNER')).body.errorCode).toBe('USER_NOT_IN_GROUP');
+      expect(await changeRole('addRole', GROUP, 'not-an-id', 'GROUP_OWNER')).toMatchObject({ status: 404, body: { errorCode: 'INVALID_USER_ID' } });
+      expect(atlas.members().map((m) => m.roles)).toEqual([['GROUP_READ_ONLY'], ['GROUP_READ_ONLY']]);
+    });
+
+    it('checks the token, the media types and the body', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      const cases: [Promise<Answered<GroupUser>>, number, string][] = [
+        [changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER', { token: null }), 401, 'UNAUTHORIZED'],
+        [changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER', { accept: INVITES_MEDIA_TYPE, contentType: USERS_MEDIA_TYPE }), 406, 'INVALID_VERSION_DATE'],
+        [changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER', { contentType: 'application/json' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        [changeRole('addRole', GROUP, grace.id, 'ORG_OWNER'), 400, 'INVALID_ROLE_FOR_GROUP'],
+        [changeRole('addRole', GROUP, grace.id, ['GROUP_OWNER']), 400, 'INVALID_ATTRIBUTE'],
+        [api('POST', `/groups/${GROUP}/users/${grace.id}:addRole`, { body: {} }), 400, 'MISSING_ATTRIBUTE'],
+        [api('POST', `/groups/${GROUP}/users/${grace.id}:addRole`, { body: { groupRole: 'GROUP_OWNER', username: 'grace@example.com' } }), 400, 'INVALID_ATTRIBUTE'],
+        [api('POST', `/groups/${GROUP}/users/${grace.id}:removeRole`, { body: '{"groupRole":' }), 400, 'INVALID_JSON'],
+      ];
+      for (const [answer, status, errorCode] of cases) expect(await answer, errorCode).toMatchObject({ status, body: { error: status, errorCode } });
+      expect(atlas.members()[0]?.roles).toEqual(['GROUP_READ_ONLY']);
+    });
+  });
+
+  describe('DELETE /groups/{groupId}/users/{userId} (2025-02-19)', () => {
+    it('removes an active or a pending user from that project only: 204 without a body', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_OWNER'], status: 'ACTIVE' });
+      atlas.seed({ groupId: OTHER_GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      const ada = await addUser(GROUP, 'ada@example.com', ['GROUP_READ_ONLY']);
+
+      const gone = await api('DELETE', `/groups/${GROUP}/users/${grace.id}`);
+      expect([gone.status, gone.text]).toEqual([204, '']);
+      expect((await api('DELETE', `/groups/${GROUP}/users/${ada.body.id}`)).status).toBe(204);
+      expect((await listUsers(GROUP)).body.results).toEqual([]);
+      expect(atlas.members().map((m) => [m.groupId, m.username])).toEqual([[OTHER_GROUP, 'grace@example.com']]);
+      expect(await api('DELETE', `/groups/${GROUP}/users/${grace.id}`)).toMatchObject({ status: 404, body: { errorCode: 'USER_NOT_IN_GROUP' } });
+      expect(atlas.requests.filter((r) => r.endpoint === 'users:delete').map((r) => r.status)).toEqual([204, 204, 404]);
+    });
+
+    it('cannot remove an invitation made with /invites, and checks the token and version', async () => {
+      const old = await inviteOld(GROUP, 'ada@example.com', ['GROUP_READ_ONLY']);
+      expect(await api('DELETE', `/groups/${GROUP}/users/${String(old.body.id)}`)).toMatchObject({ status: 404, body: { errorCode: 'USER_NOT_IN_GROUP' } });
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_OWNER'], via: 'users' });
+      expect((await api('DELETE', `/groups/${GROUP}/users/${grace.id}`, { token: null })).status).toBe(401);
+      expect((await api('DELETE', `/groups/${GROUP}/users/${grace.id}`, { accept: INVITES_MEDIA_TYPE })).status).toBe(406);
+      expect(atlas.members().map((m) => m.username)).toEqual(['ada@example.com', 'grace@example.com']);
+    });
+  });
+
+  describe('GET /groups/{groupId}/invites (2023-01-01)', () => {
+    it('lists the pending /invites invitations as a plain array of GroupInvitation, filtered by username without case', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_READ_ONLY']);
+      const seeded = atlas.seed({ groupId: GROUP, username: 'linus@example.com', roles: ['GROUP_OWNER'] });
+      atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_OWNER'], status: 'ACTIVE', via: 'invites' });
+      atlas.seed({ groupId: GROUP, username: 'ken@example.com', roles: ['GROUP_OWNER'], via: 'users' });
+      await addUser(GROUP, 'dennis@example.com', ['GROUP_OWNER']);
+      await inviteOld(OTHER_GROUP, 'ada@example.com', ['GROUP_OWNER']);
+
+      const listed = await listInvites(GROUP);
+      expect(listed.status).toBe(200);
+      expect(listed.headers.get('content-type')).toBe(INVITES_MEDIA_TYPE);
+      expect(listed.headers.get('sunset')).toBe('Thu, 01 Jul 2027 00:00:00 GMT');
+      expect(listed.body).toEqual([ada.body, expect.objectContaining({ id: seeded.id, username: 'linus@example.com', roles: ['GROUP_OWNER'], groupId: GROUP, links: [] })]);
+      expect((await listInvites(GROUP, '?username=ADA%40example.com')).body).toEqual([ada.body]);
+      expect((await listInvites(GROUP, '?username=grace%40example.com')).body).toEqual([]);
+      expect(atlas.members({ groupId: GROUP }).map((m) => [m.username, m.listedBy])).toEqual([
+        ['ada@example.com', ['invites']],
+        ['linus@example.com', ['users', 'invites']],
+        ['grace@example.com', ['users']],
+        ['ken@example.com', ['users']],
+        ['dennis@example.com', ['users']],
+      ]);
+    });
+
+    it('answers 401, 406 for the 2025-02-19 version, and 410 VERSION_GONE after the sunset', async () => {
+      expect((await listInvites(GROUP, '', { token: null })).status).toBe(401);
+      expect((await listInvites(GROUP, '', { accept: USERS_MEDIA_TYPE })).status).toBe(406);
+      atlas.configure({ invitesGone: true });
+      expect(await listInvites(GROUP)).toMatchObject({ status: 410, body: { error: 410, errorCode: 'VERSION_GONE', reason: 'Gone' } });
+      expect((await listUsers(GROUP)).status).toBe(200);
+    });
+  });
+
+  describe('PATCH and DELETE /groups/{groupId}/invites/{invitationId} (2023-01-01)', () => {
+    it('PATCH replaces the roles of a pending invitation and answers the GroupInvitation', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const patched = await api('PATCH', `/groups/${GROUP}/invites/${String(ada.body.id)}`, { body: { roles: ['GROUP_DATA_ACCESS_ADMIN', 'GROUP_CLUSTER_MANAGER'] } });
+      expect(patched.status).toBe(200);
+      expect(patched.headers.get('content-type')).toBe(INVITES_MEDIA_TYPE);
+      expect(patched.headers.get('sunset')).toBe('Thu, 01 Jul 2027 00:00:00 GMT');
+      expect(patched.body).toEqual({ ...ada.body, roles: ['GROUP_DATA_ACCESS_ADMIN', 'GROUP_CLUSTER_MANAGER'] });
+      expect(atlas.invitations()).toMatchObject([{ id: ada.body.id, roles: ['GROUP_DATA_ACCESS_ADMIN', 'GROUP_CLUSTER_MANAGER'], via: 'invites', status: 'PENDING' }]);
+      expect(atlas.requests.at(-1)).toMatchObject({ endpoint: 'invites:update', method: 'PATCH', status: 200, contentType: INVITES_MEDIA_TYPE });
+    });
+
+    it('PATCH takes roles alone: a username, no roles or an empty list are 400s, another Content-Type 415', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const path = `/groups/${GROUP}/invites/${String(ada.body.id)}`;
+      const cases: [CallOptions, number, string][] = [
+        [{ body: { username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] } }, 400, 'INVALID_ATTRIBUTE'],
+        [{ body: {} }, 400, 'MISSING_ATTRIBUTE'],
+        [{ body: { roles: [] } }, 400, 'INVALID_ATTRIBUTE'],
+        [{ body: { roles: ['GROUP_OWNER', 'GROUP_OWNER'] } }, 400, 'INVALID_ATTRIBUTE'],
+        [{ body: { roles: ['ORG_MEMBER'] } }, 400, 'INVALID_ROLE_FOR_GROUP'],
+        [{ body: { roles: ['GROUP_READ_ONLY'] }, contentType: USERS_MEDIA_TYPE }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        [{ body: { roles: ['GROUP_READ_ONLY'] }, token: null }, 401, 'UNAUTHORIZED'],
+      ];
+      for (const [opts, status, errorCode] of cases) expect(await api('PATCH', path, opts), errorCode).toMatchObject({ status, body: { errorCode } });
+      expect(atlas.invitations()[0]?.roles).toEqual(['GROUP_OWNER']);
+    });
+
+    it('DELETE revokes a pending invitation: 204, and it is gone from both listings', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const revoked = await api('DELETE', `/groups/${GROUP}/invites/${String(ada.body.id)}`);
+      expect([revoked.status, revoked.text]).toEqual([204, '']);
+      expect((await listInvites(GROUP)).body).toEqual([]);
+      expect(atlas.invitations()).toEqual([]);
+      expect(atlas.requests.at(-2)).toMatchObject({ endpoint: 'invites:delete', status: 204, contentType: undefined });
+    });
+
+    it('answers 404 for an invitation that is not there, or was accepted, or is a /users pending user; 400 INVALID_INVITATION_ID if so configured', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const grace = await addUser(GROUP, 'grace@example.com', ['GROUP_OWNER']);
+      const elsewhere = await inviteOld(OTHER_GROUP, 'linus@example.com', ['GROUP_OWNER']);
+      const notFound = { status: 404, body: { error: 404, errorCode: 'RESOURCE_NOT_FOUND' } };
+      expect(await api('DELETE', `/groups/${GROUP}/invites/${grace.body.id}`)).toMatchObject(notFound);
+      expect(await api('PATCH', `/groups/${GROUP}/invites/${String(elsewhere.body.id)}`, { body: { roles: ['GROUP_READ_ONLY'] } })).toMatchObject(notFound);
+      expect(await api('DELETE', `/groups/${GROUP}/invites/not-an-id`)).toMatchObject(notFound);
+      atlas.accept('ada@example.com');
+      expect(await api('DELETE', `/groups/${GROUP}/invites/${String(ada.body.id)}`)).toMatchObject(notFound);
+      atlas.configure({ missingInvitation: 'invalidInvitationId' });
+      expect(await api('DELETE', `/groups/${GROUP}/invites/${String(ada.body.id)}`)).toMatchObject({
+        status: 400,
+        body: { errorCode: 'INVALID_INVITATION_ID', detail: 'The invitation you tried to delete does not exist or has already been accepted.' },
+      });
+      expect((await api('PATCH', `/groups/${GROUP}/invites/${String(ada.body.id)}`, { body: { roles: ['GROUP_READ_ONLY'] } })).body.errorCode).toBe('INVALID_INVITATION_ID');
+      expect(atlas.members().map((m) => [m.username, m.status])).toEqual([
+        ['ada@example.com', 'ACTIVE'],
+        ['grace@example.com', 'PENDING'],
+        ['linus@example.com', 'PENDING'],
+      ]);
+    });
+
+    it('answers 410 VERSION_GONE to PATCH and DELETE after the sunset, changing nothing', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      atlas.configure({ invitesGone: true });
+      const path = `/groups/${GROUP}/invites/${String(ada.body.id)}`;
+      expect(await api('PATCH', path, { body: { roles: ['GROUP_READ_ONLY'] } })).toMatchObject({ status: 410, body: { errorCode: 'VERSION_GONE' } });
+      expect(await api('DELETE', path)).toMatchObject({ status: 410, body: { errorCode: 'VERSION_GONE' } });
+      expect(atlas.invitations()).toMatchObject([{ id: ada.body.id, roles: ['GROUP_OWNER'] }]);
+    });
+  });
+
+  describe('GET /orgs/{orgId}/users (2025-02-19)', () => {
+    interface OrgUser extends Omit<GroupUser, 'roles'> {
+      roles: { orgRoles: string[]; groupRoleAssignments: { groupId: string; groupRoles: string[] }[] };
+    }
+    const listOrg = (query = '', opts: CallOptions & { orgId?: string } = {}) => api<Page<OrgUser>>('GET', `/orgs/${opts.orgId ?? atlas.orgId}/users${query}`, opts);
+
+    it('shows a person once, with every project role they hold, but not their /invites invitations', async () => {
+      const active = atlas.seed({ groupId: GROUP, username: 'ada@example.com', roles: ['GROUP_OWNER'], status: 'ACTIVE' });
+      const pending = await addUser(OTHER_GROUP, 'ADA@example.com', ['GROUP_READ_ONLY', 'GROUP_CLUSTER_MANAGER']);
+      await inviteOld(THIRD_GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      const grace = await addUser(GROUP, 'grace@example.com', ['GROUP_READ_ONLY']);
+      await inviteOld(GROUP, 'linus@example.com', ['GROUP_READ_ONLY']);
+
+      expect(pending.body.id).toBe(active.id);
+      const listed = await listOrg();
+      expect(listed.status).toBe(200);
+      expect(listed.headers.get('content-type')).toBe(USERS_MEDIA_TYPE);
+      expect(listed.body.totalCount).toBe(2);
+      expect(listed.body.results).toEqual([
+        {
+          id: active.id,
+          username: 'ada@example.com',
+          orgMembershipStatus: 'ACTIVE',
+          roles: {
+            orgRoles: ['ORG_MEMBER'],
+            groupRoleAssignments: [
+              { groupId: GROUP, groupRoles: ['GROUP_OWNER'] },
+              { groupId: OTHER_GROUP, groupRoles: ['GROUP_READ_ONLY', 'GROUP_CLUSTER_MANAGER'] },
+            ],
+          },
+          teamIds: [],
+          createdAt: active.createdAt,
+          firstName: 'Ada',
+          lastName: 'User',
+        },
+        {
+          id: grace.body.id,
+          username: 'grace@example.com',
+          orgMembershipStatus: 'PENDING',
+          roles: { orgRoles: ['ORG_MEMBER'], groupRoleAssignments: [{ groupId: GROUP, groupRoles: ['GROUP_READ_ONLY'] }] },
+          teamIds: [],
+          invitationCreatedAt: grace.body.invitationCreatedAt,
+          invitationExpiresAt: grace.body.invitationExpiresAt,
+          inviterUsername: grace.body.inviterUsername,
+        },
+      ]);
+      expect((await listOrg('?username=Ada%40Example.com')).body.results.map((u) => u.id)).toEqual([active.id]);
+      expect((await listOrg('?username=linus%40example.com')).body.results).toEqual([]);
+      expect((await listOrg('?orgMembershipStatuses=PENDING')).body.results.map((u) => u.username)).toEqual(['grace@example.com']);
+    });
+
+    it('serves the sandbox organization only, and checks the token and version', async () => {
+      expect(atlas.orgId).toBe(SANDBOX_ORG_ID);
+      expect(await listOrg('', { orgId: OTHER_GROUP })).toMatchObject({ status: 404, body: { errorCode: 'ORG_NOT_FOUND' } });
+      expect(await listOrg('', { orgId: 'not-hex' })).toMatchObject({ status: 400, body: { errorCode: 'INVALID_ORG_ID' } });
+      expect((await listOrg('', { token: null })).status).toBe(401);
+      expect((await listOrg('', { accept: INVITES_MEDIA_TYPE })).status).toBe(406);
+      atlas.configure({ orgId: OTHER_GROUP });
+      expect(atlas.orgId).toBe(OTHER_GROUP);
+      expect((await listOrg()).status).toBe(200);
+      atlas.reset();
+      expect(atlas.orgId).toBe(SANDBOX_ORG_ID);
+    });
+  });
+
+  describe('rate limits, faults, latency and the record on the new endpoints', () => {
+    it('takes every new endpoint from the shared bucket', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      atlas.configure({ rateLimit: { requestsPerSecond: 0.5, burst: 3 } });
+      const listed = await listUsers(GROUP);
+      expect([listed.status, listed.headers.get('ratelimit-remaining')]).toEqual([200, '2']);
+      expect((await listInvites(GROUP)).status).toBe(200);
+      expect((await inviteOld(GROUP, 'ada@example.com', ['GROUP_READ_ONLY'])).status).toBe(200);
+      const limited = await api('DELETE', `/groups/${GROUP}/users/${grace.id}`);
+      expect(limited).toMatchObject({ status: 429, body: { errorCode: 'RATE_LIMITED' } });
+      expect(limited.headers.get('retry-after')).toBe('2');
+      expect((await api('GET', `/orgs/${atlas.orgId}/users`)).status).toBe(429);
+      expect(atlas.members().map((m) => m.username)).toEqual(['grace@example.com', 'ada@example.com']);
+    });
+
+    it('injects faults per endpoint; `any` still means the two invite POSTs, `admin` every endpoint but the token', async () => {
+      const grace = atlas.seed({ groupId: GROUP, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'], status: 'ACTIVE' });
+      atlas.injectFault({ kind: 'status', status: 503, retryAfter: '7' }, { on: 'users:removeRole' });
+      atlas.injectFault({ kind: 'status', status: 500 }, { on: 'any' });
+      expect((await changeRole('addRole', GROUP, grace.id, 'GROUP_OWNER')).status).toBe(200);
+      const faulted = await changeRole('removeRole', GROUP, grace.id, 'GROUP_READ_ONLY');
+      expect(faulted).toMatchObject({ status: 503, body: { errorCode: 'SERVICE_UNAVAILABLE' } });
+      expect(faulted.headers.get('retry-after')).toBe('7');
+      expect((await listUsers(GROUP)).status).toBe(200);
+      expect((await addUser(GROUP, 'ada@example.com', ['GROUP_READ_ONLY'])).status).toBe(500);
+
+      atlas.injectFault({ kind: 'status', status: 502 }, { on: 'admin', times: 2 });
+      expect((await requestToken(atlas)).status).toBe(200);
+      expect((await api('GET', `/orgs/${atlas.orgId}/users`)).status).toBe(502);
+      expect((await api('DELETE', `/groups/${GROUP}/invites/0123456789abcdef01234567`)).status).toBe(502);
+      expect((await changeRole('removeRole', GROUP, grace.id, 'GROUP_READ_ONLY')).status).toBe(200);
+      expect(atlas.requests.map((r) => [r.endpoint, r.status, r.fault])).toEqual([
+        ['users:addRole', 200, undefined],
+        ['users:removeRole', 503, 'status'],
+        ['users:list', 200, undefined],
+        ['users', 500, 'status'],
+        ['token', 200, undefined],
+        ['orgUsers:list', 502, 'status'],
+        ['invites:delete', 502, 'status'],
+        ['users:removeRole', 200, undefined],
+      ]);
+      expect(atlas.members()[0]?.roles).toEqual(['GROUP_OWNER']);
+    });
+
+    it('resets the connection of a new endpoint on demand, changing nothing', async () => {
+      const ada = await inviteOld(GROUP, 'ada@example.com', ['GROUP_OWNER']);
+      atlas.injectFault({ kind: 'reset' }, { on: 'invites:delete' });
+      await expect(api('DELETE', `/groups/${GROUP}/invites/${String(ada.body.id)}`)).rejects.toThrow();
+      expect(atlas.requests.at(-1)).toMatchObject({ endpoint: 'invites:delete', status: null, fault: 'reset' });
+      expect(atlas.invitations()).toHaveLength(1);
+    });
+
+    it('adds latencyMs to every new endpoint', async () => {
+      atlas.configure({ latencyMs: 150 });
+      for (const answer of [() => listUsers(GROUP), () => listInvites(GROUP), () => api('GET', `/orgs/${atlas.orgId}/users`), () => api('DELETE', `/groups/${GROUP}/users/0123456789abcdef01234567`)]) {
+        const started = Date.now();
+        await answer();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      }
+      expect(atlas.requests.map((r) => [r.endpoint, r.status])).toEqual([
+        ['users:list', 200],
+        ['invites:list', 200],
+        ['orgUsers:list', 200],
+        ['users:delete', 404],
+      ]);
+      expect([atlas.count('users:list'), atlas.count('users:delete'), atlas.count('users')]).toEqual([1, 1, 0]);
+    });
+
+    it('answers 405 with the methods served for a method the sandbox does not serve on a known path', async () => {
+      const answer = await api('GET', `/groups/${GROUP}/users/0123456789abcdef01234567`);
+      expect(answer).toMatchObject({ status: 405, body: { errorCode: 'METHOD_NOT_ALLOWED' } });
+      expect(answer.headers.get('allow')).toBe('DELETE');
+      expect(atlas.requests.at(-1)?.endpoint).toBe('other');
     });
   });
 });
