@@ -141,26 +141,45 @@ function bodyOf(request: ApiRequest): { body: string | null; isBase64Encoded: bo
   return request.base64 ? { body: Buffer.from(text).toString('base64'), isBase64Encoded: true } : { body: text, isBase64Encoded: false };
 }
 
-/** A REST API (payload 1.0) proxy event. */
+/**
+ * A REST API (payload 1.0) proxy event, as API Gateway sends it for a request that reached the `/{proxy+}` resource
+ * of stage `prod` (`/` reaches the root resource).
+ */
 export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
+  const method = request.method ?? 'POST';
+  const root = request.path === '/';
+  const requestId = `rest-${++counter}`;
   return {
-    resource: '/{proxy+}',
+    resource: root ? '/' : '/{proxy+}',
     path: request.path,
-    httpMethod: request.method ?? 'POST',
+    httpMethod: method,
     headers: { 'content-type': 'application/json' },
     multiValueHeaders: {},
     queryStringParameters: request.query ?? null,
     multiValueQueryStringParameters: null,
-    pathParameters: null,
+    pathParameters: root ? null : { proxy: request.path.slice(1) },
     stageVariables: null,
-    requestContext: { requestId: `rest-${++counter}`, stage: 'prod', httpMethod: request.method ?? 'POST', path: `/prod${request.path}` } as never,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'restapi01',
+      domainName: 'restapi01.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'restapi01',
+      requestId,
+      stage: 'prod',
+      httpMethod: method,
+      path: `/prod${request.path}`,
+      resourcePath: root ? '/' : '/{proxy+}',
+      resourceId: 'abc123',
+    } as never,
     ...bodyOf(request),
   };
 }
 
-/** An HTTP API (payload 2.0) proxy event. */
-export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
+/** An HTTP API (payload 2.0) proxy event, for the `$default` route of the `$default` stage unless `stage` is given. */
+export function httpApiEvent(request: ApiRequest & { stage?: string }): APIGatewayProxyEventV2 {
   const { body, isBase64Encoded } = bodyOf(request);
+  const method = request.method ?? 'POST';
+  const stage = request.stage ?? '$default';
   return {
     version: '2.0',
     routeKey: '$default',
@@ -168,7 +187,16 @@ export function httpApiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
     rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
     headers: { 'content-type': 'application/json' },
     ...(request.query && { queryStringParameters: request.query }),
-    requestContext: { requestId: `http-${++counter}`, stage: '$default', http: { method: request.method ?? 'POST', path: request.path } } as never,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'httpapi01',
+      domainName: 'httpapi01.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'httpapi01',
+      requestId: `http-${++counter}`,
+      routeKey: '$default',
+      stage,
+      http: { method, path: request.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
+    } as never,
     isBase64Encoded,
     ...(body !== null && { body }),
   };
