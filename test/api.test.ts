@@ -81,6 +81,12 @@ describe.each([
       expect(world.atlas.requests).toHaveLength(0);
     });
 
+    it('answers 400 invalid_event naming an id with a bidirectional override, and calls Atlas never', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ id: 'evt-\u202e1-tve' }) }));
+      expect([status, body]).toEqual([400, { error: 'invalid_event', issues: [{ path: 'id', message: 'must not contain control or bidirectional-override characters' }] }]);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
     it('answers 400 for an empty body', async () => {
       const { status, body } = await call(handler, apiEvent({ path: '/events' }));
       expect([status, body.error]).toEqual([400, 'invalid_json']);
