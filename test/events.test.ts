@@ -83,6 +83,12 @@ describe('direct invites', () => {
     expect(repeated.ok ? [] : repeated.issues).toEqual([{ path: 'roles', message: 'must not repeat a role' }]);
   });
 
+  it('quote at most 64 characters of an unknown role, with control and bidirectional characters escaped', () => {
+    const role = `GROUP_\u202e${'X'.repeat(200_000)}`;
+    const parsed = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: [role] });
+    expect(parsed.ok ? [] : parsed.issues).toEqual([{ path: 'roles.0', message: `unknown Atlas project role "GROUP_\\u202e${'X'.repeat(57)}…"` }]);
+  });
+
   it('refuse an id with a control or bidirectional-override character, naming id', () => {
     for (const id of ['inv-\u202e1', 'inv\r\n1', 'inv\u200f1']) {
       const parsed = parseDirectInvite({ id, groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] });

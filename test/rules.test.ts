@@ -131,6 +131,28 @@ describe('rule file errors name the rule', () => {
     expect(bad({ rules: [r, r] })).toMatch(/duplicate rule name "my-rule"/);
   });
 
+  it('quote at most 64 characters of a value, with control and bidirectional characters escaped', () => {
+    const long = `GROUP_${'X'.repeat(10_000)}`;
+    const problems = bad({
+      rules: [
+        { name: `rule-\u202e${'n'.repeat(5_000)}`, when: { source: `\u202e${'s'.repeat(5_000)}`, type: 't'.repeat(5_000), [`k\u0085${'k'.repeat(5_000)}`]: 'x' }, invite: [{ groupId: A, roles: [long, 'GROUP\u202e_READ_ONLY'] }] },
+      ],
+    })
+      .split('\n  - ')
+      .slice(1);
+    const twice = { name: `twice\u2066${'t'.repeat(5_000)}`, when: {}, invite: [{ groupId: A, roles: ['GROUP_READ_ONLY'] }] };
+    problems.push(...bad({ rules: [twice, twice] }).split('\n  - ').slice(1));
+    expect(problems).toHaveLength(6);
+    for (const problem of problems) {
+      expect(problem.length).toBeLessThan(300);
+      expect(problem).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(problems).toContain(`rule "rule-\\u202e${'n'.repeat(58)}…" at invite.0.roles.0: unknown Atlas project role "${long.slice(0, 64)}…"`);
+    expect(problems).toContain(`rule "rule-\\u202e${'n'.repeat(58)}…" at invite.0.roles.1: unknown Atlas project role "GROUP\\u202e_READ_ONLY"`);
+    const quotedTwice = `"twice\\u2066${'t'.repeat(58)}…"`;
+    expect(problems).toContain(`rule ${quotedTwice} at name: duplicate rule name ${quotedTwice}`);
+  });
+
   it('refuses a direct invite with no roles, naming its place', () => {
     expect(bad({ rules: [], directInvites: [{ groupId: C, roles: [] }] })).toMatch(/directInvites\[0\] at roles: must name at least one role/);
   });
