@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onboardingEvent, type OnboardingEvent } from '../lambda/core/requests';
-import { disallowedDirectRoles, grantsFor } from '../lambda/core/rules';
+import { disallowedDirectRoles, explain, grantsFor } from '../lambda/core/rules';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
 
 const A = '5f1e2d3c4b5a69788796a5b4';
@@ -89,6 +89,49 @@ describe('rule matching', () => {
   it('for a leaving event, reports the projects the attributes map to, whatever the rule says of type', () => {
     const grants = grantsFor(event({ type: 'employee.terminated', user: { department: 'Data Platform' } }), contractRules.rules, true);
     expect(grants.map((g) => g.groupId)).toEqual([A]);
+  });
+});
+
+describe('rule matching at the limits: 1,000 groups against 200 rules', () => {
+  const groupName = (i: number) => `Team-${String(i).padStart(4, '0')}-${'x'.repeat(200)}`;
+  const project = (i: number) => (i + 1).toString(16).padStart(24, '0');
+  const big = event({
+    source: 'sso',
+    type: 'group.member.added',
+    group: groupName(2000),
+    user: { department: 'Data Platform', groups: Array.from({ length: 1000 }, (_, i) => (i % 2 ? `  ${groupName(i).toUpperCase()} ` : groupName(i))) },
+  });
+  // Rule i names group 5i (held up to i = 199), the event's own group (rule 199), or groups the event does not hold;
+  // every fourth also asks for a department, alternately the event's and another.
+  const bigRules = rules({
+    rules: Array.from({ length: 200 }, (_, i) => ({
+      name: `rule-${i}`,
+      when: {
+        group: i % 3 === 0 ? [groupName(5000 + i), ` ${groupName(5 * i).toLowerCase()}`] : i === 199 ? groupName(2000) : [groupName(5000 + i)],
+        ...(i % 4 === 0 && { department: i % 8 === 0 ? 'data platform' : 'Finance' }),
+      },
+      invite: [{ groupId: project(i), roles: ['GROUP_READ_ONLY'] }],
+    })),
+  }).rules;
+  const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => (i % 3 === 0 && (i % 4 !== 0 || i % 8 === 0)) || i === 199);
+
+  it('grants exactly the projects of the rules whose every key holds, in rule order', () => {
+    expect(grantsFor(big, bigRules, false)).toEqual(expected.map((i) => ({ groupId: project(i), roles: ['GROUP_READ_ONLY'], rules: [`rule-${i}`] })));
+    expect(bigRules.filter((rule) => explain(big, rule, false).matches).map((rule) => rule.name)).toEqual(expected.map((i) => `rule-${i}`));
+  });
+
+  it('reads the event’s groups once per event, not once per rule', () => {
+    // The cost bound, observed without a clock: how often the 1,000 groups are read, whatever the number of rules.
+    let reads = 0;
+    const groups = new Proxy(big.user.groups!, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const counted = { ...big, user: { ...big.user, groups } };
+    expect(grantsFor(counted, bigRules, false)).toHaveLength(expected.length);
+    expect(reads).toBeLessThanOrEqual(2 * 1000);
   });
 });
 
