@@ -38,7 +38,7 @@ export async function startBenchWorld(): Promise<BenchWorld> {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDBENCH',
     AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
-    AWS_LAMBDA_FUNCTION_NAME: 'atlas-onboarder-bench',
+    // No AWS_LAMBDA_FUNCTION_NAME: inside Lambda the function takes only an https: Atlas, and the sandbox speaks http:.
     LOG_LEVEL: 'info',
   };
   return {

@@ -44,12 +44,19 @@ export class OnboardingAlarms extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    // Only on behalf of this account's alarms (confused deputy): CloudWatch names the alarm in both keys, for the
+    // KMS call as for the SNS one.
+    const thisAccountsAlarms = {
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'LetCloudWatchAlarmsPublishEncrypted',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: thisAccountsAlarms,
       }),
     );
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'atlas-onboarder alarms', masterKey: key, enforceSSL: true });
@@ -59,10 +66,7 @@ export class OnboardingAlarms extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
+        conditions: thisAccountsAlarms,
       }),
     );
     if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));

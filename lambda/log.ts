@@ -4,6 +4,10 @@
  * Secrets never reach a line: keys that name credentials are masked, and every value registered with
  * {@link Logger.addSecret} (the client secret, each access token) is scrubbed from the serialized line, wherever it
  * hides (an error message, a URL, a nested field).
+ *
+ * Text from callers (an id, an unknown role, Atlas's detail) is made harmless in every line (contract section 8, v2):
+ * a string longer than {@link MAX_STRING_CHARS} is cut, and the characters JSON.stringify leaves raw that a terminal
+ * or log viewer would act on are escaped.
  */
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -76,6 +80,9 @@ export class Logger {
       line = `{"level":"${level}","time":"${time}","message":${JSON.stringify(message)}${members && `,${members}`}}`;
     }
     for (const secret of this.secrets) line = line.replaceAll(secret, MASK);
+    // After scrubbing: a secret cut in two, or with a character escaped, would no longer be found.
+    if (line.length > MAX_STRING_CHARS) line = withLongStringsCut(line);
+    if (mayHoldSpoofing(line) && SPOOFING.test(line)) line = line.replace(SPOOFING_ALL, escapedCharacter);
     this.sink(line);
   }
 
@@ -85,6 +92,38 @@ export class Logger {
 }
 
 const LINE_KEYS = ['level', 'time', 'message'] as const;
+
+/** The longest string a line holds whole, in UTF-16 code units; longer ones are cut, marked `…[cut N chars]`. */
+const MAX_STRING_CHARS = 2048;
+
+/**
+ * `line` with every string over {@link MAX_STRING_CHARS} cut. A line no longer than that cannot hold such a string,
+ * so only the rare long line pays for parsing and serializing again; one that needs no cut is returned as it was.
+ */
+function withLongStringsCut(line: string): string {
+  let cut = false;
+  const value = JSON.parse(line, (_key, item: unknown) => {
+    if (typeof item !== 'string' || item.length <= MAX_STRING_CHARS) return item;
+    cut = true;
+    // Never half of a surrogate pair: the line stays well-formed text.
+    const code = item.charCodeAt(MAX_STRING_CHARS - 1);
+    const end = code >= 0xd800 && code <= 0xdbff ? MAX_STRING_CHARS - 1 : MAX_STRING_CHARS;
+    return `${item.slice(0, end)}…[cut ${item.length - end} chars]`;
+  }) as unknown;
+  return cut ? JSON.stringify(value) : line;
+}
+
+// What JSON.stringify leaves raw that a terminal or log viewer acts on: DEL and the C1 controls (U+009B starts an
+// ANSI sequence), the bidirectional marks, embeddings, overrides and isolates, and the line and paragraph separators.
+// Outside strings a JSON line holds only ASCII, so each is inside a string, where `\uXXXX` parses to the same text.
+const SPOOFING = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const SPOOFING_ALL = new RegExp(SPOOFING.source, 'g');
+/**
+ * Whether `line` may hold one of them: a line of ASCII alone (most are, and counting its UTF-8 bytes is native and
+ * several times faster than the regular expression's scan) can hold only DEL.
+ */
+const mayHoldSpoofing = (line: string) => Buffer.byteLength(line, 'utf8') !== line.length || line.includes('\x7f');
+const escapedCharacter = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** Two lists of JSON members joined by a comma, either of them possibly empty. */
 function joined(first: string, second: string): string {

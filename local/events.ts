@@ -27,7 +27,8 @@ export interface ApiRequest {
 }
 
 /**
- * A REST API (payload 1.0) event from a proxy resource (`/{proxy+}`), so the route is the path.
+ * A REST API (payload 1.0) event as API Gateway sends it for a request that reached the `/{proxy+}` resource (or the
+ * root resource, for `/`): the route is what the proxy matched.
  *
  * @example
  * restEvent({ path: '/events', body: { source: 'hr', ... }, query: { dryRun: 'true' } });
@@ -39,8 +40,9 @@ export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
   const stage = request.stage ?? 'prod';
   const { body, isBase64Encoded } = bodyOf(request);
   const now = new Date();
+  const resource = request.path === '/' ? '/' : '/{proxy+}';
   return {
-    resource: '/{proxy+}',
+    resource,
     path: request.path,
     httpMethod: method,
     headers,
@@ -48,7 +50,7 @@ export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
     // API Gateway's REST API keeps the last value of a repeated parameter.
     queryStringParameters: query.size ? Object.fromEntries([...query].map(([name, values]) => [name, values.at(-1)])) : null,
     multiValueQueryStringParameters: query.size ? Object.fromEntries(query) : null,
-    pathParameters: null,
+    pathParameters: resource === '/' ? null : { proxy: request.path.slice(1) },
     stageVariables: null,
     requestContext: {
       accountId: ACCOUNT_ID,
@@ -79,7 +81,7 @@ export function restEvent(request: ApiRequest): APIGatewayProxyEvent {
       requestTime: clfTime(now),
       requestTimeEpoch: now.getTime(),
       resourceId: 'local',
-      resourcePath: '/{proxy+}',
+      resourcePath: resource,
       stage,
     },
     body,

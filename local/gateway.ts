@@ -39,10 +39,10 @@ export class PortInUseError extends Error {
  */
 export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
   const local = await startLocalFunction(options.env, options.logSink);
+  let port = 0;
   const server = createServer((req, res) => {
-    route(req, res, local).catch(() => send(res, 500, { error: 'internal_error' }));
+    route(req, res, local, port).catch(() => send(res, 500, { error: 'internal_error' }));
   });
-  let port: number;
   try {
     port = await listenOnLoopback(server, options.port);
   } catch (err) {
@@ -64,7 +64,37 @@ export async function startLocalGateway(options: { env: Record<string, string | 
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction): Promise<void> {
+/**
+ * Why a request that a web page in the user's browser could have sent is refused, or `undefined` to serve it
+ * (contract section 10). A page of another site reaches 127.0.0.1 either under its own name, rebound in DNS to this
+ * address (its Host is not ours), or by a cross-origin request (its Origin is not ours; a form or a `text/plain`
+ * fetch needs no CORS preflight, so the body's type must be one a page cannot send without one).
+ */
+function browserRefusal(req: IncomingMessage, port: number): { status: 403 | 415; body: { error: string; message: string } } | undefined {
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) {
+    return { status: 403, body: { error: 'forbidden', message: `this local runner answers only requests for localhost:${port} or 127.0.0.1:${port}` } };
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://localhost:${port}` && origin !== `http://127.0.0.1:${port}`) {
+    return { status: 403, body: { error: 'forbidden', message: 'this local runner answers no request from another web page' } };
+  }
+  if (BODY_METHODS.has(req.method ?? '') && !JSON_MEDIA_TYPES.has((req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase())) {
+    return { status: 415, body: { error: 'unsupported_media_type', message: 'the body must be JSON, sent with content-type: application/json' } };
+  }
+  return undefined;
+}
+/** The loopback name and addresses, with or without a port. */
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/scim+json']);
+
+async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, port: number): Promise<void> {
+  const refused = browserRefusal(req, port);
+  if (refused) {
+    // The body is left unread: close the connection rather than read on for the next request.
+    res.setHeader('connection', 'close');
+    return send(res, refused.status, refused.body);
+  }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const body = await readBody(req, MAX_REQUEST_BYTES);
   if (body === undefined) return send(res, 413, { error: 'payload_too_large' });

@@ -31,6 +31,9 @@ atlas-onboarder is running locally.
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
+Served on 127.0.0.1 only, for Host localhost or 127.0.0.1; a request from another web page (its Origin) is 403,
+and a body must be JSON (content-type: application/json), so no page in your browser can invite anyone.
+
 Try:
   curl -s -X POST ${base}/events  -H 'content-type: application/json' -d @examples/events/hire.json
   curl -s -X POST ${base}/events?dryRun=true -H 'content-type: application/json' -d @examples/events/sso-group-added.json

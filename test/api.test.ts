@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OnboarderHandler } from '../lambda/functions/onboarder/app';
-import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, PROJECT_A, PROJECT_B, restEvent, useWorld, type World } from './harness';
+import { call, DIRECT_PROJECT, hireEvent, httpApiEvent, lambdaContext, PROJECT_A, PROJECT_B, restEvent, useWorld, type World } from './harness';
 
 let world: World;
 let handler: OnboarderHandler;
@@ -80,6 +81,12 @@ describe.each([
       expect(world.atlas.requests).toHaveLength(0);
     });
 
+    it('answers 400 invalid_event naming an id with a bidirectional override, and calls Atlas never', async () => {
+      const { status, body } = await call(handler, apiEvent({ path: '/events', body: hireEvent({ id: 'evt-\u202e1-tve' }) }));
+      expect([status, body]).toEqual([400, { error: 'invalid_event', issues: [{ path: 'id', message: 'must not contain control or bidirectional-override characters' }] }]);
+      expect(world.atlas.requests).toHaveLength(0);
+    });
+
     it('answers 400 for an empty body', async () => {
       const { status, body } = await call(handler, apiEvent({ path: '/events' }));
       expect([status, body.error]).toEqual([400, 'invalid_json']);
@@ -156,9 +163,13 @@ describe.each([
       }
     });
 
-    it('accepts a trailing slash', async () => {
-      const { status } = await call(handler, apiEvent({ path: '/events/', body: hireEvent({ department: 'Legal' }) }));
-      expect(status).toBe(200);
+    it('matches a path only exactly: a trailing slash, a doubled prefix or another case is 404', async () => {
+      for (const path of ['/events/', '/invites/', '/v1/v1/invites', '/v1/events', '/EVENTS', '//events', '/events/x']) {
+        const body = path.includes('invites') ? { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] } : hireEvent();
+        const answer = await call(handler, apiEvent({ path, body }));
+        expect([path, answer.status, answer.body.error]).toEqual([path, 404, 'not_found']);
+      }
+      expect(world.atlas.requests).toHaveLength(0);
     });
   });
 
@@ -251,5 +262,89 @@ describe('requests turned away', () => {
       ['request rejected', 405, 'method_not_allowed'],
       ['request rejected', 400, 'invalid_json'],
     ]);
+  });
+});
+
+describe('REST API routes behind the deployed resources', () => {
+  it('route by the exact remainder a proxy resource matched, after the stage and a custom domain base path', async () => {
+    // A custom domain maps base path "v1" to the stage: "/v1/v1/invites" reaches /{proxy+} with proxy "v1/invites".
+    const doubled = { ...restEvent({ path: '/v1/v1/invites', body: { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] } }), pathParameters: { proxy: 'v1/invites' } };
+    expect((await call(handler, doubled)).status).toBe(404);
+    const events = { ...restEvent({ path: '/v1/events', body: hireEvent({ department: 'Legal' }) }), pathParameters: { proxy: 'events' } };
+    expect((await call(handler, events)).status).toBe(200);
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+});
+
+describe('HTTP API routes on a named stage', () => {
+  it('take the path after exactly one leading stage', async () => {
+    const invite = { groupId: DIRECT_PROJECT, username: 'grace@example.com', roles: ['GROUP_READ_ONLY'] };
+    expect((await call(handler, httpApiEvent({ stage: 'v1', path: '/v1/events', body: hireEvent({ department: 'Legal' }) }))).status).toBe(200);
+    expect((await call(handler, httpApiEvent({ stage: 'v1', path: '/events', body: hireEvent({ department: 'Legal' }) }))).status).toBe(200);
+    for (const path of ['/v1/v1/invites', '/v1/invites/', '/v1invites', '/v10/invites']) {
+      expect([path, (await call(handler, httpApiEvent({ stage: 'v1', path, body: invite }))).status]).toEqual([path, 404]);
+    }
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+});
+
+/** AWS's own event shapes (after the samples in aws/aws-lambda-go events/testdata, aws-powertools and AWS's guides). */
+const sample = (name: string) => JSON.parse(readFileSync(`test/fixtures/events/${name}`, 'utf8')) as unknown;
+
+describe('AWS sample API Gateway proxy events', () => {
+  it('are answered as API calls: REST API (payload 1.0) and HTTP API (payload 2.0) on a named stage', async () => {
+    for (const name of ['rest-api.json', 'http-api.json']) {
+      const { status, body } = await call(handler, sample(name));
+      expect([name, status, body]).toEqual([name, 200, { eventId: 'evt-sample', results: [] }]);
+    }
+  });
+
+  it('route a proxy resource by what it matched: a trailing slash is 404', async () => {
+    const { status, body } = await call(handler, sample('rest-api-proxy.json'));
+    expect([status, body.error]).toEqual([404, 'not_found']);
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+});
+
+describe('events that are neither API Gateway proxy events nor SQS events', () => {
+  const refused = { error: 'unsupported_event', message: 'atlas-onboarder takes API Gateway proxy events and SQS events only' };
+
+  /** Hands `event` to the handler and answers its answer, its log lines and the Atlas calls it made. */
+  async function refusal(event: unknown) {
+    const before = world.logs.length;
+    const answer = (await handler(event, lambdaContext())) as { statusCode: number; headers: Record<string, string>; body: string };
+    return { answer, lines: world.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  }
+
+  it.each([
+    ['alb.json', 'alb'],
+    ['alb-multi-value.json', 'alb'],
+    ['vpc-lattice-v1.json', 'vpc-lattice'],
+    ['vpc-lattice-v2.json', 'vpc-lattice'],
+    ['function-url.json', 'function-url'],
+    ['function-url-iam.json', 'function-url'],
+  ])('%s is refused with 400 unsupported_event and one error line, never processed', async (name, looksLike) => {
+    const { answer, lines } = await refusal(sample(name));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(answer.body)).toEqual(refused);
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', message: 'unsupported event', looksLike })]);
+    expect(world.atlas.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['an empty object', {}],
+    ['null', null],
+    ['a string', 'POST /events'],
+    ['an S3 notification', { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'k' } } }] }],
+    ['an EventBridge event', { version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: '2026-11-28T09:00:00Z', region: 'us-east-1', resources: [], detail: {} }],
+    ['a bare onboarding event', hireEvent()],
+    ['an API Gateway event without its request context', { ...restEvent({ path: '/events', body: hireEvent() }), requestContext: undefined }],
+    ['an HTTP API event without its method', { ...httpApiEvent({ path: '/events', body: hireEvent() }), requestContext: { requestId: 'r', apiId: 'a', domainName: 'a.execute-api.us-east-1.amazonaws.com', stage: '$default' } }],
+  ])('%s is refused as unknown', async (_, event) => {
+    const { answer, lines } = await refusal(event);
+    expect([answer.statusCode, JSON.parse(answer.body)]).toEqual([400, refused]);
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', message: 'unsupported event', looksLike: 'unknown' })]);
+    expect(world.atlas.requests).toHaveLength(0);
   });
 });

@@ -69,6 +69,25 @@ describe('configuration', () => {
     expect(refusal({ ...local, AWS_LAMBDA_FUNCTION_NAME: 'onboarder' }).variable).toBe('ATLAS_SECRET_ID');
   });
 
+  it('takes an http: Atlas origin for local runs only: inside Lambda it must be https:', () => {
+    const local = { ...base, ATLAS_BASE_URL: 'http://127.0.0.1:8080' };
+    expect(loadConfig(local).atlasBaseUrl).toBe('http://127.0.0.1:8080');
+    const error = refusal({ ...local, AWS_LAMBDA_FUNCTION_NAME: 'onboarder' });
+    expect(error.variable).toBe('ATLAS_BASE_URL');
+    expect(error.message).toBe('configuration error: ATLAS_BASE_URL must be an https: URL inside AWS Lambda (the token and the credentials travel to it)');
+    expect(loadConfig({ ...base, ATLAS_BASE_URL: 'https://cloud-qa.mongodb.com/', AWS_LAMBDA_FUNCTION_NAME: 'onboarder' }).atlasBaseUrl).toBe('https://cloud-qa.mongodb.com');
+    expect(loadConfig({ ...base, AWS_LAMBDA_FUNCTION_NAME: 'onboarder' }).atlasBaseUrl).toBe('https://cloud.mongodb.com');
+  });
+
+  it('keeps at least 250 ms back from the deadline: the 200 ms for answering and some for dead-lettering', () => {
+    for (const margin of ['0', '1', '249']) {
+      const error = refusal({ ...base, DEADLINE_MARGIN_MS: margin });
+      expect([margin, error.variable, error.message]).toEqual([margin, 'DEADLINE_MARGIN_MS', 'configuration error: DEADLINE_MARGIN_MS must be at least 250']);
+    }
+    expect(loadConfig({ ...base, DEADLINE_MARGIN_MS: '250' }).deadlineMarginMs).toBe(250);
+    expect(loadConfig(base).deadlineMarginMs).toBe(1000);
+  });
+
   it('needs no credentials to run dry', () => {
     expect(loadConfig({ ROLE_MAPPING: rules, DRY_RUN: 'true' }).credentials).toBeUndefined();
   });

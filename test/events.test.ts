@@ -53,6 +53,17 @@ describe('onboarding events', () => {
     expect(issuesOf(parseOnboardingEvent({ ...hire, user: { email } })).map((i) => i.path)).toEqual(['user.email']);
   });
 
+  it.each([
+    ['a right-to-left override', 'evt-\u202e1000-tve'],
+    ['a NUL', 'evt\u0000'],
+    ['a newline', 'evt-1\n{"level":"info","message":"forged"}'],
+    ['a C1 control', 'evt\u009b31m'],
+    ['an isolate', '\u2067evt-1'],
+    ['an Arabic letter mark', 'evt\u061c-1'],
+  ])('refuse an id with %s, naming id', (_, id) => {
+    expect(issuesOf(parseOnboardingEvent({ ...hire, id }))).toEqual([{ path: 'id', message: 'must not contain control or bidirectional-override characters' }]);
+  });
+
   it('refuse a body that is not an object', () => {
     for (const body of [null, [], 42, 'text', true]) {
       expect(issuesOf(parseOnboardingEvent(body))).toEqual([{ path: '', message: 'must be a JSON object' }]);
@@ -71,6 +82,19 @@ describe('direct invites', () => {
     expect(parsed.ok ? [] : parsed.issues.map((i) => i.path)).toEqual(['groupId', 'roles.2']);
     const repeated = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY', 'GROUP_READ_ONLY'] });
     expect(repeated.ok ? [] : repeated.issues).toEqual([{ path: 'roles', message: 'must not repeat a role' }]);
+  });
+
+  it('quote at most 64 characters of an unknown role, with control and bidirectional characters escaped', () => {
+    const role = `GROUP_\u202e${'X'.repeat(200_000)}`;
+    const parsed = parseDirectInvite({ groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: [role] });
+    expect(parsed.ok ? [] : parsed.issues).toEqual([{ path: 'roles.0', message: `unknown Atlas project role "GROUP_\\u202e${'X'.repeat(57)}…"` }]);
+  });
+
+  it('refuse an id with a control or bidirectional-override character, naming id', () => {
+    for (const id of ['inv-\u202e1', 'inv\r\n1', 'inv\u200f1']) {
+      const parsed = parseDirectInvite({ id, groupId: '6a0b1c2d3e4f5a6b7c8d9e0f', username: 'ada@example.com', roles: ['GROUP_READ_ONLY'] });
+      expect(parsed.ok ? [] : parsed.issues).toEqual([{ path: 'id', message: 'must not contain control or bidirectional-override characters' }]);
+    }
   });
 });
 

@@ -656,7 +656,19 @@ describe('the alarms', () => {
     const [keyId, key] = only(defaults, 'AWS::KMS::Key');
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.EnableKeyRotation).toBe(true);
-    expect(JSON.stringify(key.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    // CloudWatch may use the key only for this account's alarms: the trust carries the confused-deputy conditions.
+    const keyStatements = (key.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => s.Sid === 'LetCloudWatchAlarmsPublishEncrypted' || JSON.stringify(s).includes('cloudwatch.amazonaws.com'));
+    expect(keyStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+        },
+      }),
+    ]);
     const statements = (only(defaults, 'AWS::SNS::TopicPolicy')[1].PolicyDocument as { Statement: Statement[] }).Statement;
     expect(statements).toEqual(
       expect.arrayContaining([

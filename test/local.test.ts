@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +83,78 @@ describe('npm start: the local gateway', () => {
     const started = await tool(['local/start.ts'], { PORT: String(gateway.port) });
     expect(started.code).toBe(1);
     expect(started.stderr.trim()).toBe(`port ${gateway.port} is already in use on 127.0.0.1: stop what is using it, or choose another with PORT=3001 npm start`);
+  });
+});
+
+/** One request over real HTTP with headers as given (fetch would set Host and Origin itself). */
+function raw(path: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gateway.url}${path}`, { method: options.method ?? 'POST', headers: options.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+let people = 0;
+/** A hire that maps to two projects, for a person no other test invites. */
+const browserHire = () => JSON.stringify({ ...JSON.parse(EXAMPLE('hire.json')), id: `evt-browser-${++people}`, user: { email: `browser${people}@example.com`, department: 'Data Platform' } });
+const invitedPeople = async () =>
+  ((await (await fetch(`${gateway.url}/sandbox/invitations`)).json()) as { invitations: { username: string }[] }).invitations.map((i) => i.username).filter((u) => u.startsWith('browser'));
+
+describe('npm start: what a web page in the browser cannot make it do', () => {
+  it('answers 403 to a request whose Host is not the loopback name or address (DNS rebinding)', async () => {
+    for (const host of ['attacker.example', `attacker.example:${gateway.port}`, `localhost.attacker.example:${gateway.port}`, '127.0.0.2', `10.0.0.1:${gateway.port}`]) {
+      const headers = { host, 'content-type': 'application/json' };
+      expect([host, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([host, 403]);
+      expect([host, (await raw('/sandbox/invitations', { method: 'GET', headers })).status]).toEqual([host, 403]);
+    }
+    expect(await invitedPeople()).toEqual([]);
+  });
+
+  it('serves the loopback names and addresses, with or without the port', async () => {
+    for (const host of ['localhost', `localhost:${gateway.port}`, `LOCALHOST:${gateway.port}`, '127.0.0.1', `127.0.0.1:${gateway.port}`, '[::1]', `[::1]:${gateway.port}`]) {
+      expect([host, (await raw('/queue/dead-letters', { method: 'GET', headers: { host } })).status]).toEqual([host, 200]);
+    }
+  });
+
+  it('answers 403 to a request carrying an Origin other than the local page itself', async () => {
+    for (const origin of ['https://attacker.example', 'null', `http://localhost:${gateway.port + 1}`, `https://localhost:${gateway.port}`, `http://127.0.0.1.attacker.example:${gateway.port}`]) {
+      const headers = { origin, 'content-type': 'application/json' };
+      expect([origin, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([origin, 403]);
+      expect([origin, (await raw('/queue', { headers, body: browserHire() })).status]).toEqual([origin, 403]);
+      expect([origin, (await raw('/sandbox/invitations', { method: 'GET', headers: { origin } })).status]).toEqual([origin, 403]);
+    }
+    expect(await invitedPeople()).toEqual([]);
+  });
+
+  it('takes a body only as JSON: any other content type, or none, is 415 (a form or a text/plain fetch)', async () => {
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', undefined]) {
+      const headers: Record<string, string> = type === undefined ? {} : { 'content-type': type };
+      expect([type, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([type, 415]);
+      expect([type, (await raw('/invites', { headers, body: EXAMPLE('direct-invite.json') })).status]).toEqual([type, 415]);
+      expect([type, (await raw('/queue', { headers, body: browserHire() })).status]).toEqual([type, 415]);
+    }
+    expect(await invitedPeople()).toEqual([]);
+  });
+
+  it('serves the local page itself: its Origin, and JSON in either media type', async () => {
+    const before = (await invitedPeople()).length;
+    for (const [origin, type] of [
+      [`http://localhost:${gateway.port}`, 'application/json'],
+      [`http://127.0.0.1:${gateway.port}`, 'application/json; charset=utf-8'],
+      [undefined, 'application/scim+json'],
+    ] as const) {
+      const headers: Record<string, string> = { 'content-type': type, ...(origin && { origin }) };
+      expect([origin, type, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([origin, type, 200]);
+    }
+    expect(await invitedPeople()).toHaveLength(before + 6);
   });
 });
 

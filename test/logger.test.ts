@@ -145,6 +145,64 @@ describe('Logger', () => {
   });
 });
 
+describe('text from callers in a line', () => {
+  // What JSON.stringify leaves raw and a terminal or log viewer would act on: C1 controls, DEL, the bidirectional
+  // marks, embeddings, overrides and isolates, and the line and paragraph separators.
+  const SPOOFING = ['\u007f', '\u0080', '\u0085', '\u009b', '\u009f', '\u061c', '\u200e', '\u200f', '\u2028', '\u2029', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+  const RAW_SPOOFING = new RegExp(`[${SPOOFING.join('')}]`, 'u');
+
+  it('escapes C1 controls, DEL and bidirectional characters as \\uXXXX, in message, context and fields, and parses back to the same text', () => {
+    const { log, lines, last } = capture();
+    const text = `evt-${SPOOFING.join('x')}-1`;
+    log.child({ eventId: text }).warn(`saw ${text}`, { detail: { nested: [text] }, [`key${text}`]: 1 });
+    expect(lines.at(-1)).not.toMatch(RAW_SPOOFING);
+    expect(lines.at(-1)).toContain('\\u202e');
+    expect(last()).toMatchObject({ message: `saw ${text}`, eventId: text, detail: { nested: [text] }, [`key${text}`]: 1 });
+  });
+
+  it('leaves a line without such characters as JSON.stringify made it', () => {
+    const { log, lines } = capture();
+    log.info('plain', { text: 'café ✓ 日本 \u{1f600} "quoted" back\\slash', n: 1 });
+    expect(lines.at(-1)).toMatch(/"text":"café ✓ 日本 \u{1f600} \\"quoted\\" back\\\\slash","n":1\}$/u);
+  });
+
+  it('cuts a string over 2048 characters, anywhere in the line, saying how much was cut', () => {
+    const { log, lines, last } = capture();
+    const long = 'x'.repeat(200_000);
+    log.child({ eventId: 'e'.repeat(3000) }).warn(`m${long}`, { errorMessage: long, detail: { list: ['short', long] }, kept: 'y'.repeat(2048) });
+    expect(lines.at(-1)!.length).toBeLessThan(5 * 2048 + 500);
+    expect(last()).toMatchObject({
+      message: `m${'x'.repeat(2047)}…[cut 197953 chars]`,
+      eventId: `${'e'.repeat(2048)}…[cut 952 chars]`,
+      errorMessage: `${'x'.repeat(2048)}…[cut 197952 chars]`,
+      detail: { list: ['short', `${'x'.repeat(2048)}…[cut 197952 chars]`] },
+      kept: 'y'.repeat(2048),
+    });
+  });
+
+  it('cuts between characters, never inside a surrogate pair', () => {
+    const { log, last } = capture();
+    log.info('emoji', { text: `${'a'.repeat(2047)}${'\u{1f600}'.repeat(10)}` });
+    const text = last().text as string;
+    expect(text).toBe(`${'a'.repeat(2047)}…[cut 20 chars]`);
+  });
+
+  it('scrubs a secret before cutting: one that straddles the cut leaves no part of itself behind', () => {
+    const { log, lines } = capture();
+    log.addSecret('S3CRET-straddling-value');
+    log.info('long', { text: `${'a'.repeat(2040)}S3CRET-straddling-value${'b'.repeat(100)}`, 'S3CRET-straddling-value': 'key' });
+    expect(lines.at(-1)).not.toMatch(/S3CR|straddling/);
+  });
+
+  it('escapes after scrubbing: a secret holding such a character is still found', () => {
+    const { log, lines } = capture();
+    log.addSecret('secret\u2028with-a-separator');
+    log.info('x', { text: 'before secret\u2028with-a-separator after' });
+    expect(lines.at(-1)).not.toContain('with-a-separator');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ text: 'before [redacted] after' });
+  });
+});
+
 describe('the stdout sink', () => {
   afterEach(() => {
     flushLogs();

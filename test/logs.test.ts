@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batch, call, CLIENT_ID, CLIENT_SECRET, expectNoSecretInLogs, hireEvent, linesWithSecrets, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
+import { batch, call, CLIENT_ID, CLIENT_SECRET, DIRECT_PROJECT, expectNoSecretInLogs, hireEvent, linesWithSecrets, PROJECT_B, restEvent, sqsEvent, startWorld, type World } from './harness';
 
 /**
  * The log lines of every path that touches credentials. That none carries a secret is checked when the world closes,
@@ -91,5 +91,26 @@ describe('the secret check when a world closes', () => {
     expect(report).not.toContain('x'.repeat(200));
 
     await expect(leaky.close()).rejects.toThrow(/^3 of \d+ log lines carry a secret/);
+  });
+});
+
+describe('text from callers', () => {
+  it('reaches a line cut to a bounded length, with control and bidirectional characters escaped', async () => {
+    const before = world.logs.length;
+    const handler = world.handler();
+    const hostile = `GROUP_${'X'.repeat(200_000)}\u202e\u0085`;
+    world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_ATTRIBUTE', detail: `bad \u202eetybd ${'d'.repeat(50_000)}` }, { on: 'users' });
+    await batch(handler, sqsEvent([{ groupId: DIRECT_PROJECT, username: 'ada@example.com', roles: [hostile] }, hireEvent({ department: 'Finance' })]));
+    await call(handler, restEvent({ path: '/invites', body: { groupId: DIRECT_PROJECT, username: 'ada@example.com', roles: [hostile] } }));
+    const lines = world.logs.slice(before);
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(
+      expect.arrayContaining(['message dead-lettered', 'invitation failed', 'request rejected']),
+    );
+    for (const line of lines) {
+      expect(line.length).toBeLessThan(8_192);
+      expect(line).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/u);
+    }
+    const deadLettered = lines.map((l) => JSON.parse(l) as Record<string, string>).find((e) => e.message === 'message dead-lettered')!;
+    expect(deadLettered.errorMessage).toMatch(/^roles\.0: unknown Atlas project role "GROUP_X+…"$/);
   });
 });

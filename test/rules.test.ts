@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onboardingEvent, type OnboardingEvent } from '../lambda/core/requests';
-import { disallowedDirectRoles, grantsFor } from '../lambda/core/rules';
+import { disallowedDirectRoles, explain, grantsFor } from '../lambda/core/rules';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
 
 const A = '5f1e2d3c4b5a69788796a5b4';
@@ -92,6 +92,49 @@ describe('rule matching', () => {
   });
 });
 
+describe('rule matching at the limits: 1,000 groups against 200 rules', () => {
+  const groupName = (i: number) => `Team-${String(i).padStart(4, '0')}-${'x'.repeat(200)}`;
+  const project = (i: number) => (i + 1).toString(16).padStart(24, '0');
+  const big = event({
+    source: 'sso',
+    type: 'group.member.added',
+    group: groupName(2000),
+    user: { department: 'Data Platform', groups: Array.from({ length: 1000 }, (_, i) => (i % 2 ? `  ${groupName(i).toUpperCase()} ` : groupName(i))) },
+  });
+  // Rule i names group 5i (held up to i = 199), the event's own group (rule 199), or groups the event does not hold;
+  // every fourth also asks for a department, alternately the event's and another.
+  const bigRules = rules({
+    rules: Array.from({ length: 200 }, (_, i) => ({
+      name: `rule-${i}`,
+      when: {
+        group: i % 3 === 0 ? [groupName(5000 + i), ` ${groupName(5 * i).toLowerCase()}`] : i === 199 ? groupName(2000) : [groupName(5000 + i)],
+        ...(i % 4 === 0 && { department: i % 8 === 0 ? 'data platform' : 'Finance' }),
+      },
+      invite: [{ groupId: project(i), roles: ['GROUP_READ_ONLY'] }],
+    })),
+  }).rules;
+  const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => (i % 3 === 0 && (i % 4 !== 0 || i % 8 === 0)) || i === 199);
+
+  it('grants exactly the projects of the rules whose every key holds, in rule order', () => {
+    expect(grantsFor(big, bigRules, false)).toEqual(expected.map((i) => ({ groupId: project(i), roles: ['GROUP_READ_ONLY'], rules: [`rule-${i}`] })));
+    expect(bigRules.filter((rule) => explain(big, rule, false).matches).map((rule) => rule.name)).toEqual(expected.map((i) => `rule-${i}`));
+  });
+
+  it('reads the event’s groups once per event, not once per rule', () => {
+    // The cost bound, observed without a clock: how often the 1,000 groups are read, whatever the number of rules.
+    let reads = 0;
+    const groups = new Proxy(big.user.groups!, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const counted = { ...big, user: { ...big.user, groups } };
+    expect(grantsFor(counted, bigRules, false)).toHaveLength(expected.length);
+    expect(reads).toBeLessThanOrEqual(2 * 1000);
+  });
+});
+
 describe('direct invites', () => {
   it('are allowed only for a listed project with every role asked for', () => {
     const invite = (groupId: string, roles: string[]) => ({ groupId, username: 'a@example.com', roles }) as never;
@@ -129,6 +172,28 @@ describe('rule file errors name the rule', () => {
   it('refuses two rules with one name', () => {
     const r = rule({}).rules[0];
     expect(bad({ rules: [r, r] })).toMatch(/duplicate rule name "my-rule"/);
+  });
+
+  it('quote at most 64 characters of a value, with control and bidirectional characters escaped', () => {
+    const long = `GROUP_${'X'.repeat(10_000)}`;
+    const problems = bad({
+      rules: [
+        { name: `rule-\u202e${'n'.repeat(5_000)}`, when: { source: `\u202e${'s'.repeat(5_000)}`, type: 't'.repeat(5_000), [`k\u0085${'k'.repeat(5_000)}`]: 'x' }, invite: [{ groupId: A, roles: [long, 'GROUP\u202e_READ_ONLY'] }] },
+      ],
+    })
+      .split('\n  - ')
+      .slice(1);
+    const twice = { name: `twice\u2066${'t'.repeat(5_000)}`, when: {}, invite: [{ groupId: A, roles: ['GROUP_READ_ONLY'] }] };
+    problems.push(...bad({ rules: [twice, twice] }).split('\n  - ').slice(1));
+    expect(problems).toHaveLength(6);
+    for (const problem of problems) {
+      expect(problem.length).toBeLessThan(300);
+      expect(problem).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    }
+    expect(problems).toContain(`rule "rule-\\u202e${'n'.repeat(58)}…" at invite.0.roles.0: unknown Atlas project role "${long.slice(0, 64)}…"`);
+    expect(problems).toContain(`rule "rule-\\u202e${'n'.repeat(58)}…" at invite.0.roles.1: unknown Atlas project role "GROUP\\u202e_READ_ONLY"`);
+    const quotedTwice = `"twice\\u2066${'t'.repeat(58)}…"`;
+    expect(problems).toContain(`rule ${quotedTwice} at name: duplicate rule name ${quotedTwice}`);
   });
 
   it('refuses a direct invite with no roles, naming its place', () => {

@@ -29,9 +29,52 @@ const ROUTES: Record<string, (value: unknown) => Parsed<OnboardingRequest>> = {
 /** The core, as the API runs it. */
 export type RunApiRequest = (request: OnboardingRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
 
+/**
+ * What an event that is not an SQS event looks like (contract section 4, v2), judged by its whole shape: only
+ * `rest-api` and `http-api` are API calls. An Application Load Balancer or VPC Lattice event carries a method and a
+ * path too, and a Lambda function URL event is an HTTP API event in every field but its domain; taken for API calls
+ * they would run without API Gateway's IAM check in front.
+ */
+export type EventShape = 'rest-api' | 'http-api' | 'alb' | 'vpc-lattice' | 'function-url' | 'unknown';
+
+/** A function URL's domain: `<url-id>.lambda-url.<region>.on.aws`. */
+const FUNCTION_URL_DOMAIN = /\.lambda-url\./i;
+
+/**
+ * Classifies an event by its shape, reading nothing but the fields that tell the shapes apart.
+ *
+ * @example
+ * shapeOf({ requestContext: { elb: { targetGroupArn: '...' } }, httpMethod: 'POST', path: '/events' }); // 'alb'
+ */
+export function shapeOf(event: unknown): EventShape {
+  if (!isObject(event)) return 'unknown';
+  const context = isObject(event.requestContext) ? event.requestContext : undefined;
+  if (context && isObject(context.elb)) return 'alb';
+  // Lattice's payload 1.0 has snake_case fields and no context; its 2.0 names the service in its context.
+  const latticeContext = context && (typeof context.serviceNetworkArn === 'string' || typeof context.serviceArn === 'string');
+  if (typeof event.method === 'string' && (typeof event.raw_path === 'string' || latticeContext)) return 'vpc-lattice';
+  if (!context || typeof context.requestId !== 'string' || typeof context.apiId !== 'string') return 'unknown';
+  if (typeof context.domainName === 'string' && FUNCTION_URL_DOMAIN.test(context.domainName)) return 'function-url';
+  if (typeof event.httpMethod === 'string' && typeof event.resource === 'string' && typeof event.path === 'string') return 'rest-api';
+  if (event.version === '2.0' && typeof event.routeKey === 'string' && typeof event.rawPath === 'string' && isObject(context.http) && typeof context.http.method === 'string') {
+    return 'http-api';
+  }
+  return 'unknown';
+}
+
+/** Whether `event` is an API Gateway REST API (payload 1.0) or HTTP API (payload 2.0) proxy event. */
 export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
-  const e = event as Partial<APIGatewayProxyEvent & APIGatewayProxyEventV2> | null;
-  return typeof e === 'object' && e !== null && typeof e.requestContext === 'object' && (typeof e.httpMethod === 'string' || e.version === '2.0');
+  const shape = shapeOf(event);
+  return shape === 'rest-api' || shape === 'http-api';
+}
+
+/**
+ * The answer to an event that is neither an API Gateway proxy event nor an SQS event: a 400 that says what the
+ * function takes, and one error line saying what the event looked like (its content stays out of the log).
+ */
+export function refuseUnsupportedEvent(event: unknown, log: Logger): HttpAnswer {
+  log.error('unsupported event', { looksLike: shapeOf(event) });
+  return json(400, { error: 'unsupported_event', message: 'atlas-onboarder takes API Gateway proxy events and SQS events only' });
 }
 
 /**
@@ -48,8 +91,8 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiReques
     log.info('request rejected', { status: statusCode, outcome: body.error, ...(body.issues && { issues: body.issues.map((i) => i.path) }) });
     return json(statusCode, body, headers);
   };
-  const parseBody = ROUTES[path];
-  if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path}; use POST /events or POST /invites` });
+  const parseBody = path !== undefined && Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+  if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path ?? 'matched'}; use POST /events or POST /invites` });
   if (method !== 'POST') return reject(405, { error: 'method_not_allowed', message: `${path} accepts POST` }, { allow: 'POST' });
 
   const dryRun = dryRunOf(event.queryStringParameters?.dryRun);
@@ -83,25 +126,38 @@ export function requestIdOf(event: ApiGatewayEvent): string {
   return event.requestContext.requestId;
 }
 
-function requestLine(event: ApiGatewayEvent): { method: string; path: string; requestId: string } {
-  const [method, rawPath] =
-    'version' in event && event.version === '2.0' ? [event.requestContext.http.method, event.rawPath] : restRequestLine(event as APIGatewayProxyEvent);
-  const stage = event.requestContext.stage;
-  let path = rawPath || '/';
-  // A custom domain or a default endpoint may put the stage in front of the route.
-  if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return { method: method.toUpperCase(), path, requestId: requestIdOf(event) };
+function requestLine(event: ApiGatewayEvent): { method: string; path: string | undefined; requestId: string } {
+  const requestId = requestIdOf(event);
+  if ('version' in event && event.version === '2.0') return { method: event.requestContext.http.method.toUpperCase(), path: httpApiRoute(event), requestId };
+  const rest = event as APIGatewayProxyEvent;
+  return { method: rest.httpMethod.toUpperCase(), path: restApiRoute(rest), requestId };
 }
 
 /**
- * A REST API event's method and route. `resource` is the route as the API defines it (`/events`), where `path` may
- * carry a custom domain's base path (`/onboarding/events`); a proxy resource (`/{proxy+}`) names no route, so then
- * the path is all there is.
+ * A REST API event's route: `resource` as the API defines it (`/events`), where `path` may carry a custom domain's
+ * base path (`/onboarding/events`). A proxy resource (`/{proxy+}`) names no route: then the route is what it
+ * matched, the exact remainder after the stage and the base path. `undefined` when a parameter is missing.
  */
-function restRequestLine(event: APIGatewayProxyEvent): [string, string] {
+function restApiRoute(event: APIGatewayProxyEvent): string | undefined {
   const resource = event.resource;
-  return [event.httpMethod, resource && !resource.includes('{') ? resource : event.path];
+  if (!resource.includes('{')) return resource;
+  let missing = false;
+  const route = resource.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => {
+    const value = event.pathParameters?.[name];
+    if (typeof value !== 'string') missing = true;
+    return value ?? '';
+  });
+  return missing ? undefined : route;
+}
+
+/** An HTTP API event's route: its raw path without one leading `/${stage}` (a named stage's URLs carry it). */
+function httpApiRoute(event: APIGatewayProxyEventV2): string {
+  const { rawPath } = event;
+  const stage = event.requestContext.stage;
+  if (!stage || stage === '$default') return rawPath;
+  const prefix = `/${stage}`;
+  if (rawPath === prefix) return '/';
+  return rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) : rawPath;
 }
 
 function dryRunOf(value: string | undefined): boolean | 'invalid' {
@@ -128,6 +184,10 @@ function bodyText(event: ApiGatewayEvent): string | undefined | null {
   } catch {
     return null;
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {

@@ -1,5 +1,6 @@
 import '../zod-messages';
 import * as z from 'zod/mini';
+import { printable, quoted } from './quote';
 import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVER_POLICIES, MOVER_POLICIES, projectRole } from './vocabulary';
 
 /**
@@ -36,8 +37,8 @@ function caseless<T extends z.ZodMiniType<string>>(known: T) {
 export const ruleCondition = z.partial(
   z.strictObject(
     {
-      source: matcher(caseless(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${JSON.stringify(i.input)}` }))),
-      type: matcher(caseless(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }))),
+      source: matcher(caseless(z.enum(EVENT_SOURCES, { error: (i) => `unknown source ${quoted(i.input)}` }))),
+      type: matcher(caseless(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${quoted(i.input)}` }))),
       department: matcher(text),
       title: matcher(text),
       location: matcher(text),
@@ -45,7 +46,7 @@ export const ruleCondition = z.partial(
       group: matcher(text),
       emailDomain: matcher(text),
     },
-    { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : undefined) },
+    { error: (i) => (i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map(quoted).join(', ')}` : undefined) },
   ),
 );
 export type RuleCondition = z.infer<typeof ruleCondition>;
@@ -84,7 +85,7 @@ export const ruleFile = z
     z.superRefine((file, ctx) => {
       const seen = new Set<string>();
       file.rules.forEach((r, i) => {
-        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${r.name}"` });
+        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name ${quoted(r.name)}` });
         seen.add(r.name);
       });
     }),
@@ -124,7 +125,7 @@ export function parseRuleFile(json: string, origin: string): RuleFile {
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new RuleFileError(origin, [`not JSON: ${(err as Error).message}`]);
+    throw new RuleFileError(origin, [`not JSON: ${printable((err as Error).message)}`]);
   }
   const parsed = ruleFile.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -136,7 +137,7 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   let where = issue.path.length ? issue.path.join('.') : '(file)';
   if ((top === 'rules' || top === 'directInvites') && typeof index === 'number') {
     const entry = (raw as Record<string, unknown[]>)[top]?.[index] as { name?: unknown } | undefined;
-    const label = top === 'rules' ? `rule "${typeof entry?.name === 'string' ? entry.name : `#${index + 1}`}"` : `directInvites[${index}]`;
+    const label = top === 'rules' ? `rule ${typeof entry?.name === 'string' ? quoted(entry.name) : `"#${index + 1}"`}` : `directInvites[${index}]`;
     where = rest.length ? `${label} at ${rest.join('.')}` : label;
   }
   return `${where}: ${issue.message}`;

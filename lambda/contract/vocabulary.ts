@@ -1,5 +1,6 @@
 import '../zod-messages';
 import * as z from 'zod/mini';
+import { quoted } from './quote';
 
 /**
  * The product's shared words (contract sections 2, 3, 5 and 6): event sources and types, Atlas project roles and
@@ -57,7 +58,8 @@ export type InviteApi = (typeof INVITE_APIS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas project role ${JSON.stringify(i.input)}` });
+/** A project role; an unknown one is quoted short and escaped: it may be a caller's 200 KB of text. */
+export const projectRole = z.enum(PROJECT_ROLES, { error: (i) => `unknown Atlas project role ${quoted(i.input)}` });
 
 /** A 24-hex Atlas project id: also what keeps a path segment out of the invite URL. */
 export const groupId = z

@@ -19,6 +19,10 @@ export interface InputIssue {
 // eslint-disable-next-line no-control-regex
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
+/** Text that reaches logs and dead letters as it is (an address, an id) holds none of {@link UNSAFE_CHARACTERS}. */
+const safeCharacters = () =>
+  z.refine<string>((value) => !UNSAFE_CHARACTERS.test(value), { error: 'must not contain control or bidirectional-override characters', abort: true });
+
 /** An error message that says "is required" when the field is missing, and `message` otherwise. */
 function expected(message: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
@@ -27,10 +31,7 @@ function expected(message: string) {
 export const emailAddress = z.pipe(
   z
     .string({ error: expected('must be a string') })
-    .check(
-      z.maxLength(254, { error: 'must be at most 254 characters' }),
-      z.refine((value) => !UNSAFE_CHARACTERS.test(value), { error: 'must not contain control or bidirectional-override characters', abort: true }),
-    ),
+    .check(z.maxLength(254, { error: 'must be at most 254 characters' }), safeCharacters()),
   z.email({ error: 'must be a valid e-mail address' }),
 );
 
@@ -42,7 +43,7 @@ export const onboardingEvent = z
       id: z.optional(
         z
           .string({ error: 'must be a string' })
-          .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(256, { error: 'must be at most 256 characters' })),
+          .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(256, { error: 'must be at most 256 characters' }), safeCharacters()),
       ),
       source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
       type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
@@ -73,7 +74,7 @@ export type OnboardingEvent = z.infer<typeof onboardingEvent>;
 
 export const directInvite = z.object(
   {
-    id: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1), z.maxLength(256))),
+    id: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1), z.maxLength(256), safeCharacters())),
     groupId: z.pipe(z.string({ error: expected('must be a string') }), groupId),
     username: emailAddress,
     roles: z

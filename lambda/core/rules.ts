@@ -57,13 +57,38 @@ function prepare(when: RuleCondition): PreparedCondition {
   return condition;
 }
 
-/** Whether every key of `when` holds for `event`; `ignore` lists keys to leave out of the comparison. */
-export function conditionHolds(when: RuleCondition, event: OnboardingEvent, ignore: readonly ConditionKey[] = []): boolean {
+/**
+ * The event's values for each `when` key, normalised once per event, on first use: matching then costs one
+ * normalisation per value of the event (up to 1,000 groups), not one per value per rule. Each rule looks its wanted
+ * values up in the event's, as a set once they outnumber the rule's.
+ */
+class EventValues {
+  private readonly normalised: Partial<Record<ConditionKey, readonly string[]>> = {};
+  private readonly sets: Partial<Record<ConditionKey, ReadonlySet<string>>> = {};
+
+  constructor(private readonly event: OnboardingEvent) {}
+
+  /** Whether the event has any of `wanted` (normalised) for `key`. */
+  hasAny(key: ConditionKey, wanted: ReadonlySet<string>): boolean {
+    const values = (this.normalised[key] ??= eventValues(this.event, key).map(normalise));
+    if (values.length <= wanted.size) return values.some((value) => wanted.has(value));
+    const set = (this.sets[key] ??= new Set(values));
+    for (const value of wanted) if (set.has(value)) return true;
+    return false;
+  }
+}
+
+function holds(when: RuleCondition, values: EventValues, ignore: readonly ConditionKey[]): boolean {
   for (const [key, wanted] of prepare(when)) {
     if (ignore.includes(key)) continue;
-    if (!eventValues(event, key).some((value) => wanted.has(normalise(value)))) return false;
+    if (!values.hasAny(key, wanted)) return false;
   }
   return true;
+}
+
+/** Whether every key of `when` holds for `event`; `ignore` lists keys to leave out of the comparison. */
+export function conditionHolds(when: RuleCondition, event: OnboardingEvent, ignore: readonly ConditionKey[] = []): boolean {
+  return holds(when, new EventValues(event), ignore);
 }
 
 /**
@@ -77,7 +102,9 @@ function ignoredKeys(ignoreType: boolean): readonly ConditionKey[] {
 
 /** The rules that match an event; with `ignoreType`, on the person's state alone (see {@link ignoredKeys}). */
 export function matchingRules(event: OnboardingEvent, rules: readonly Rule[], ignoreType: boolean): Rule[] {
-  return rules.filter((rule) => conditionHolds(rule.when, event, ignoredKeys(ignoreType)));
+  const values = new EventValues(event);
+  const ignore = ignoredKeys(ignoreType);
+  return rules.filter((rule) => holds(rule.when, values, ignore));
 }
 
 /** Why a rule matched an event or not: the `when` keys that do not hold (none: it matches). */
@@ -98,8 +125,9 @@ export interface RuleExplanation {
  */
 export function explain(event: OnboardingEvent, rule: Rule, ignoreType: boolean): RuleExplanation {
   const ignore = ignoredKeys(ignoreType);
+  const values = new EventValues(event);
   const keys = prepare(rule.when).map(([key]) => key);
-  const failing = keys.filter((key) => !ignore.includes(key) && !conditionHolds(rule.when, event, keys.filter((other) => other !== key)));
+  const failing = keys.filter((key) => !ignore.includes(key) && !holds(rule.when, values, keys.filter((other) => other !== key)));
   return { rule: rule.name, matches: failing.length === 0, failing, ignored: keys.filter((key) => ignore.includes(key)) };
 }
 

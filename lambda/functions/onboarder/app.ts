@@ -1,7 +1,7 @@
 import '../../zod-messages';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { answerApiRequest, internalError, isApiGatewayEvent, requestIdOf, type HttpAnswer } from '../../adapters/api-gateway';
+import { answerApiRequest, internalError, isApiGatewayEvent, refuseUnsupportedEvent, requestIdOf, type HttpAnswer } from '../../adapters/api-gateway';
 import { answerSqsBatch, DeadLetterMemory, isSqsEvent, type QueueActions } from '../../adapters/sqs';
 import { fixedCredentials, type Credentials, type CredentialsSource } from '../../atlas/credentials';
 import { Invitations, type InviteOutcome } from '../../atlas/invitations';
@@ -103,8 +103,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         return internalError(requestIdOf(event));
       }
     }
-    invocationLog.error('unsupported event: neither API Gateway nor SQS');
-    throw new Error('atlas-onboarder handles API Gateway proxy events and SQS events only');
+    return refuseUnsupportedEvent(event, invocationLog);
   };
   // Every line of an invocation, its metrics too, is out before its answer: Lambda freezes the process once it has it.
   return async (event, context) => {

@@ -17,14 +17,17 @@ const flag = z.pipe(
   z.enum(FLAG_VALUES, { error: 'must be true or false' }),
   z.transform((v: (typeof FLAG_VALUES)[number]) => v === 'true' || v === '1'),
 );
-const positiveInt = (max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a whole number' })
-    .check(z.int({ error: 'must be a whole number' }), z.gte(1, { error: 'must be at least 1' }), z.lte(max, { error: `must be at most ${max}` }));
-const nonNegativeInt = (max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be at least 0' }), z.lte(max, { error: `must be at most ${max}` }));
+    .check(z.int({ error: 'must be a whole number' }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` }));
+const positiveInt = (max: number) => wholeNumber(1, max);
+const nonNegativeInt = (max: number) => wholeNumber(0, max);
+/**
+ * The least `DEADLINE_MARGIN_MS`: the handler keeps 200 ms of the invocation back for answering once the last SQS call
+ * has given up (app.ts), so a smaller margin would leave dead-lettering no time after the last Atlas call.
+ */
+const MIN_DEADLINE_MARGIN_MS = 250;
 const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
 
 const variables = {
@@ -49,7 +52,7 @@ const variables = {
   ATLAS_RETRY_MAX_MS: z._default(positiveInt(300_000), 10_000),
   SECRET_TTL_SECONDS: z._default(nonNegativeInt(86_400), 300),
   BATCH_CONCURRENCY: z._default(positiveInt(100), 10),
-  DEADLINE_MARGIN_MS: z._default(nonNegativeInt(60_000), 1_000),
+  DEADLINE_MARGIN_MS: z._default(wholeNumber(MIN_DEADLINE_MARGIN_MS, 60_000), 1_000),
   LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
 } satisfies Record<OnboarderVariable, z.ZodMiniType>;
 const environment = z.object(variables);
@@ -93,6 +96,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(String(issue.path[0]), issue.message);
   }
   const vars = parsed.data;
+  // The token request carries the service account's credentials, every call the token: never in clear from AWS.
+  // The sandbox, locally and in the tests, speaks http:.
+  if (env.AWS_LAMBDA_FUNCTION_NAME && new URL(vars.ATLAS_BASE_URL).protocol !== 'https:') {
+    throw new ConfigError('ATLAS_BASE_URL', 'must be an https: URL inside AWS Lambda (the token and the credentials travel to it)');
+  }
   return {
     atlasBaseUrl: vars.ATLAS_BASE_URL,
     inviteApi: vars.ATLAS_INVITE_API,
