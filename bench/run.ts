@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, coldPathFiles, entryFile, esbuildOptions, FUNCTION_ENTRY, functionFiles, PROJECT_ROOT } from '../infra/bundling';
 import { CLIENT_ID, CLIENT_SECRET, coldStart, startBenchWorld, type ColdStart } from './common';
+import { lifecycleTable, measureLifecycleCalls } from './lifecycle';
 
 /**
  * `npm run bench`: what each invitation costs, measured on this machine. Builds the function exactly as `cdk synth`
@@ -177,6 +178,9 @@ const warm = await new Promise<Warm>((resolvePromise, reject) => {
 });
 await world.close();
 
+// --- movers and leavers: Atlas calls per event under each lifecycle (contract section 13) ---------------------------
+const lifecycleCalls = await measureLifecycleCalls();
+
 // --- report -------------------------------------------------------------------------------------------------------
 const ratios = {
   coldStart: coldStarts.shipped.total.median / coldStarts.naive.total.median,
@@ -193,6 +197,7 @@ const results = {
   bundle,
   coldStarts,
   ...warm,
+  lifecycleCalls,
   ratios,
   targets,
   met: {
@@ -264,4 +269,5 @@ const rows: [string, string, string][] = [
 const width = Math.max(...rows.map((r) => r[0].length));
 console.log(`\natlas-onboarder bench, ${results.node}, ${results.machine}, ${results.measuredAt}\n`);
 for (const [name, value, compared] of rows) console.log(`${name.padEnd(width)}  ${value}${compared ? `\n${''.padEnd(width)}  ${compared}` : ''}`);
+console.log(`\nAtlas calls per event (tokens left out)\n\n${lifecycleTable(lifecycleCalls)}\n`);
 console.log('\nwritten: bench/results.json');

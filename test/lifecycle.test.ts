@@ -22,6 +22,7 @@ const SYNC_RULES = {
       ],
     },
     { name: 'finance', when: { source: 'hr', department: 'Finance' }, invite: [{ groupId: PROJECT_B, roles: ['GROUP_DATA_ACCESS_READ_ONLY'] }] },
+    { name: 'analytics-readers', when: { source: 'sso', type: 'group.member.added', group: 'atlas-analytics-readers' }, invite: [{ groupId: PROJECT_A, roles: ['GROUP_READ_ONLY'] }] },
   ],
   directInvites: [{ groupId: UNMANAGED, roles: ['GROUP_READ_ONLY'] }],
   lifecycle: { movers: 'sync', leavers: 'remove' },
@@ -110,6 +111,35 @@ describe('movers (movers: sync)', () => {
     expect(writes(world.atlas.requests.slice(before))).toEqual([expect.stringMatching(/:removeRole$/)]);
     expect(held(email, PROJECT_B)).toEqual([{ roles: ['GROUP_DATA_ACCESS_READ_ONLY'], status: 'ACTIVE', via: 'users' }]);
     expect(world.aws.sentMessages).toEqual([]);
+  });
+});
+
+describe('group.member.removed (contract section 3, v2: a change of groups)', () => {
+  const removed = (email: string) => ({
+    id: `okta-${++n}`,
+    source: 'sso',
+    type: 'group.member.removed',
+    group: 'atlas-analytics-readers',
+    user: { email, groups: ['atlas-analytics-readers', 'engineering'] },
+  });
+
+  it('under movers: sync, takes away what the group gave, though the event lists the group (rules matched on state)', async () => {
+    const email = person();
+    world.atlas.seed({ groupId: PROJECT_A, username: email, roles: ['GROUP_READ_ONLY'], status: 'ACTIVE', via: 'users' });
+    const { body } = await send(syncHandler(), removed(email));
+    expect(body.results).toEqual([expect.objectContaining({ groupId: PROJECT_A, status: 'removed', removed: ['GROUP_READ_ONLY'] })]);
+    expect(held(email, PROJECT_A)).toEqual([]);
+  });
+
+  it('under movers: add, invites nobody and reports what the remaining groups map to as ignored', async () => {
+    const rules = { ...SYNC_RULES, lifecycle: undefined };
+    const handler = world.handler({ ROLE_MAPPING: JSON.stringify(rules) });
+    const stillMember = { ...removed(person()), group: 'engineering' };
+    const { body } = await send(handler, stillMember);
+    expect(body.results).toEqual([expect.objectContaining({ groupId: PROJECT_A, status: 'ignored' })]);
+    const { body: gone } = await send(handler, removed(person()));
+    expect(gone.results).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 });
 

@@ -195,6 +195,15 @@ describe('npm run check-rules', () => {
     expect(stdout).toContain('→ a leaving event: nothing is invited; 2 projects reported "ignored"');
   });
 
+  it('shows the plan of a mover and a leaver under lifecycle sync and remove: projects changed or left, and why', async () => {
+    const { code, stdout } = await tool(['local/check-rules.ts', 'examples/rules-lifecycle.json', 'examples/events/mover.json', 'examples/events/leaver.json']);
+    expect(code).toBe(0);
+    expect(stdout).toContain("→ movers: sync: ada@example.com's access in each managed project becomes:");
+    expect(stdout).toMatch(/5f1e2d3c4b5a69788796a5b4 {2}nothing: removed if they hold anything \(GROUP_OWNER is kept\)/);
+    expect(stdout).toMatch(/64b7c8d9e0f1a2b3c4d5e6f7 {2}GROUP_DATA_ACCESS_READ_ONLY {2}\(from finance\)/);
+    expect(stdout).toContain('→ a leaving event (leavers: remove): ada@example.com is removed from every managed project where they hold anything:');
+  });
+
   it('fails on a bad rule file, naming the rule', async () => {
     const { code, stderr } = await tool(['local/check-rules.ts', 'test/fixtures/bad-rules.json']);
     expect(code).toBe(1);
