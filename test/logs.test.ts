@@ -18,8 +18,10 @@ beforeAll(async () => {
   world.atlas.revokeTokens();
   world.atlas.injectFault({ kind: 'status', status: 403, errorCode: 'access_denied' }, { on: 'token' });
   await call(handler, restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
-  world.atlas.injectFault({ kind: 'status', status: 401, errorCode: 'UNAUTHORIZED' }, { on: 'invites', times: 2 });
-  await call(handler, restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
+  // A container of its own: the shared one just fetched a token because of a 401, and fetches no other for a while.
+  // Its token is fetched for the call, so the 401 is the call's own failure: one answer is all it takes.
+  world.atlas.injectFault({ kind: 'status', status: 401, errorCode: 'UNAUTHORIZED' }, { on: 'invites' });
+  await call(world.handler(), restEvent({ path: '/events', body: hireEvent({ department: 'Finance' }) }));
   world.atlas.configure({ invitesGone: true });
   await batch(handler, sqsEvent([hireEvent({ id: 'evt-log-2' }), 'not json', { source: 'hr', type: 'employee.hired', user: { email: CLIENT_SECRET } }]));
   world.atlas.injectFault({ kind: 'status', status: 400, errorCode: 'INVALID_EMAIL_ADDRESS' }, { on: 'users' });

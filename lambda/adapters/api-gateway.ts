@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { OnboardingOutcome } from '../core/onboard';
 import { parseDirectInvite, parseJson, parseOnboardingEvent, type InputIssue, type OnboardingRequest, type Parsed } from '../core/requests';
+import { quoted } from '../contract/quote';
 import { resultBody, verdictOf } from '../core/verdict';
 import type { Logger } from '../log';
 
@@ -92,7 +93,7 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiReques
     return json(statusCode, body, headers);
   };
   const parseBody = path !== undefined && Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
-  if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path ?? 'matched'}; use POST /events or POST /invites` });
+  if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path === undefined ? 'matched' : quoted(path)}; use POST /events or POST /invites` });
   if (method !== 'POST') return reject(405, { error: 'method_not_allowed', message: `${path} accepts POST` }, { allow: 'POST' });
 
   const dryRun = dryRunOf(event.queryStringParameters?.dryRun);

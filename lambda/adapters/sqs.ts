@@ -83,7 +83,7 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * Processes one batch, records concurrently up to `concurrency`, and names the records to redeliver.
  *
  * @example
- * const { batchItemFailures } = await answerSqsBatch(event, { run, queue, deadLetterQueueUrl, concurrency: 10, deadline, log });
+ * const { batchItemFailures } = await answerSqsBatch(event, { run, queue, deadLetterQueueUrl, concurrency: 10, deadline, queueDeadline, deadLettered, invokedAt, log });
  */
 export async function answerSqsBatch(event: SQSEvent, options: SqsAdapterOptions): Promise<SQSBatchResponse> {
   const decideOne = async (record: SQSRecord): Promise<RecordDecision> => {

@@ -105,7 +105,8 @@ function waitNamedIn(detail: string): number | undefined {
   return undefined;
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+/** A header's value, the first when it came more than once. */
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

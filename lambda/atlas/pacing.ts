@@ -75,8 +75,9 @@ export class Pacer {
         state.busy = true;
         return { ok: true, release: () => this.release(state) };
       }
-      const waitedMs = await this.queue(state, deadline.remainingMs());
-      if (waitedMs === undefined) return { ok: false, heldMs: Math.max(1, state.holdUntil - this.now()) };
+      const woken = await this.queue(state, deadline.remainingMs());
+      // Waited the whole deadline behind the scope's calls in flight: the wait goes back, as for a hold.
+      if (!woken) return { ok: false, heldMs: Math.max(DEFAULT_WAIT_MS, state.holdUntil - this.now()) };
     }
   }
 
@@ -86,7 +87,13 @@ export class Pacer {
     const now = this.now();
     state.lastWaitMs = waitMs;
     state.holdUntil = Math.max(state.holdUntil, now + waitMs);
-    state.pacedUntil = now + waitMs + PACED_FOR_MS;
+    state.pacedUntil = Math.max(state.pacedUntil, now + waitMs + PACED_FOR_MS);
+  }
+
+  /** Atlas limited `scope` without naming a wait: its calls go one at a time for a while. */
+  limited(scope: string): void {
+    const state = this.state(scope);
+    state.pacedUntil = Math.max(state.pacedUntil, this.now() + PACED_FOR_MS);
   }
 
   /** A success said how many requests the scope has left (`RateLimit-Remaining`) of how many (`RateLimit-Limit`). */
@@ -97,7 +104,7 @@ export class Pacer {
     const now = this.now();
     const perRequestMs = (state.lastWaitMs ?? DEFAULT_WAIT_MS) / Math.max(1, limit ?? 1);
     state.holdUntil = Math.max(state.holdUntil, now + Math.max(MIN_HOLD_MS, (lowWater - remaining) * perRequestMs));
-    state.pacedUntil = now + PACED_FOR_MS;
+    state.pacedUntil = Math.max(state.pacedUntil, now + PACED_FOR_MS);
   }
 
   private state(scope: string): ScopeState {
@@ -113,25 +120,28 @@ export class Pacer {
     return longest;
   }
 
-  /** Waits for the paced scope's call in flight to end; `undefined` when `timeoutMs` passes first. */
-  private queue(state: ScopeState, timeoutMs: number): Promise<number | undefined> {
-    const started = this.now();
+  /** Waits for the paced scope's call in flight to end: `true` when it did, `false` when `timeoutMs` passed first. */
+  private queue(state: ScopeState, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
-        resolve(this.now() - started);
+        resolve(true);
       };
       const timer = setTimeout(() => {
         state.waiting = state.waiting.filter((w) => w !== wake);
-        resolve(undefined);
+        resolve(false);
       }, timeoutMs);
       state.waiting.push(wake);
     });
   }
 
+  /**
+   * The call in flight ended: every waiter looks again. One takes the turn; the others queue again, or leave (the
+   * scope no longer paced, or held past their deadline) without stranding the ones behind them.
+   */
   private release(state: ScopeState): void {
     state.busy = false;
-    state.waiting.shift()?.();
+    for (const wake of state.waiting.splice(0)) wake();
   }
 }
 

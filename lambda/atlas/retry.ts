@@ -7,8 +7,9 @@ import { AtlasError } from './errors';
  * and never a wait or an attempt past the invocation's deadline.
  *
  * The other places that decide about trying again: `classify.ts` (what is transient), `session.ts` (a new token
- * after a 401; the secret read again when Atlas refuses the credentials), `invitations.ts` (the `users` API after a
- * 410), `aws/secrets-manager.ts` (the last good secret when a refresh fails), `core/verdict.ts` (redeliver or
+ * after a 401; the secret read again when Atlas refuses the credentials), `pacing.ts` (a rate-limited scope's calls
+ * wait, or hand the wait back without calling), `invitations.ts` (the `users` API after a 410), `project-users.ts`
+ * (a removal that finds nothing to remove is done), `aws/secrets-manager.ts` (the last good secret when a refresh fails), `core/verdict.ts` (redeliver or
  * dead-letter), `adapters/sqs.ts` (the visibility of a message Atlas asked to wait for).
  */
 

@@ -2,7 +2,7 @@ import { Deadline } from '../deadline';
 import type { Result } from '../failure';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { classifyAnswer, classifyTokenAnswer, isRateLimited } from './classify';
+import { classifyAnswer, classifyTokenAnswer, header, isRateLimited } from './classify';
 import type { Credentials, CredentialsSource } from './credentials';
 import { AtlasError } from './errors';
 import { Pacer } from './pacing';
@@ -23,10 +23,12 @@ const EXPIRY_MARGIN_MS = 60_000;
  */
 export const TOKEN_REQUESTS_PER_MINUTE = 5;
 /**
- * How long a scope that refused a freshly fetched token (a project the service account may not touch: Atlas answers
- * 401 `USER_UNAUTHORIZED`) is remembered: its next 401s fail at once, without a new token.
+ * At most one new token per this long because of a 401 (contract section 6, v2). Atlas answers 401 for a token it no
+ * longer honours (revoked) and for a missing permission (`USER_UNAUTHORIZED`); a new token cures only the first, which
+ * one new token cures for every project at once. So one 401-driven refresh per window is enough, and calls to any
+ * number of projects the account may not touch cost no more tokens than that.
  */
-const REFUSING_SCOPE_MS = 5 * 60_000;
+const REFRESH_AFTER_401_EVERY_MS = 5 * 60_000;
 const USER_AGENT = 'atlas-onboarder/0.1';
 
 /** One call of the Administration API. */
@@ -76,8 +78,8 @@ export function createAtlasAgent(): Agent {
 export class AtlasSession {
   private readonly tokens: TokenCache;
   private readonly pacer: Pacer;
-  /** Scopes that refused a freshly fetched token, until when. */
-  private readonly refusingScopes = new Map<string, number>();
+  /** When a 401 last made this container fetch a new token. */
+  private refreshedFor401At = -Infinity;
   private readonly dispatcher: Dispatcher;
   private readonly now: () => number;
 
@@ -94,7 +96,7 @@ export class AtlasSession {
    * `logFields` go on the line each retry writes.
    *
    * @example
-   * const reply = await session.call({ method: 'GET', path: `/api/atlas/v2/groups/${groupId}/users?username=${u}`, mediaType }, deadline, { groupId });
+   * const reply = await session.call({ method: 'GET', path: `/api/atlas/v2/groups/${groupId}/users?username=${u}`, mediaType, scope: `group:${groupId}` }, deadline, { groupId });
    */
   call(request: AtlasRequest, deadline: Deadline, logFields: Record<string, unknown> = {}): Promise<Result<AtlasReply>> {
     const scopes = request.ipScope ? [request.scope, request.ipScope] : [request.scope];
@@ -151,37 +153,32 @@ export class AtlasSession {
       this.options.metrics?.atlasCall(error?.kind ?? 'ok', this.now() - sentAt);
       if (error && isRateLimited(error)) this.options.metrics?.rateLimitedWait();
       if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
-      if (error.details.status === 401) {
-        // Atlas answers 401 for a token it no longer honours (expired early, revoked) and for a missing permission
-        // (contract section 6, v2). Only a token fetched before this call may be the trouble: fetch a new one, once.
-        // A token fetched for this call that is refused is the call's own failure, and so is any 401 for a while
-        // from a scope that did that: 100 events to a project the account may not touch cost no more tokens.
-        const fresh = this.tokens.obtainedAt(token.value) >= startedAt;
-        if (!fresh && !refreshed && !this.refusesTokens(request.scope)) {
-          this.tokens.invalidate(token.value);
-          refreshed = true;
-          continue;
-        }
-        if (fresh) this.refusingScopes.set(request.scope, this.now() + REFUSING_SCOPE_MS);
+      if (error.details.status === 401 && !refreshed && this.mayRefreshFor401(token.value, startedAt)) {
+        // A token fetched before this call may be one Atlas no longer honours (expired early, revoked): a new one, once.
+        // A token fetched for this very call that is refused is the call's own failure (a missing permission).
+        this.refreshedFor401At = this.now();
+        this.tokens.invalidate(token.value);
+        refreshed = true;
+        continue;
       }
       return { ok: false, error };
     }
   }
 
-  private refusesTokens(scope: string): boolean {
-    const until = this.refusingScopes.get(scope);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.refusingScopes.delete(scope);
-    return false;
+  /** Whether a 401 on `token` may fetch a new one: it was fetched before the call, and no 401 did so lately. */
+  private mayRefreshFor401(token: string, callStartedAt: number): boolean {
+    const fetchedForThisCall = this.tokens.obtainedAt(token) >= callStartedAt;
+    return !fetchedForThisCall && this.now() - this.refreshedFor401At >= REFRESH_AFTER_401_EVERY_MS;
   }
 
   /** What an answer says of the scope's rate limit: a named wait holds it; a success may say none is left. */
   private pace(request: AtlasRequest, answer: Answer, error: AtlasError | undefined): void {
     if (error) {
-      if (!isRateLimited(error) || error.details.retryAfterMs === undefined) return;
+      if (!isRateLimited(error)) return;
       const scope = error.code === 'RATE_LIMITED_IP' && request.ipScope ? request.ipScope : request.scope;
-      this.pacer.hold(scope, error.details.retryAfterMs);
+      // A named wait holds the scope until then; without one, its calls go one at a time from now on.
+      if (error.details.retryAfterMs === undefined) this.pacer.limited(scope);
+      else this.pacer.hold(scope, error.details.retryAfterMs);
       return;
     }
     const remaining = header(answer.headers, 'ratelimit-remaining');
@@ -191,10 +188,6 @@ export class AtlasSession {
   }
 }
 
-function header(headers: Answer['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /**
  * OAuth access tokens for the service account (client credentials), cached until shortly before they expire: a

@@ -7,7 +7,8 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { ActionLedger } from './ledger';
 import { actionKey } from './ledger';
-import { planFor, reconcile, type Action, type Plan } from './plan';
+import { mapConcurrently } from '../concurrency';
+import { planFor, reconcile, sameRoles, type Action, type Plan } from './plan';
 import type { OnboardingRequest } from './requests';
 
 /**
@@ -55,6 +56,9 @@ export interface OnboardingDeps {
   people: PersonQueue;
 }
 
+/** Managed projects read at once for one event. */
+const READ_CONCURRENCY = 5;
+
 /**
  * One queue per person (by username, as Atlas compares them): a reconciliation reads what the person holds and then
  * changes it, and two of them at once about the same person would act on the same stale reading.
@@ -90,9 +94,15 @@ export interface OnboardingOptions {
  * Plans a request and carries out its actions, concurrently; never throws for an Atlas failure.
  *
  * @example
- * const outcome = await onboard({ kind: 'event', event }, { rules, atlas, ledger }, { dryRun: false, deadline, log, fallbackId: requestId });
+ * const outcome = await onboard({ kind: 'event', event }, { rules, atlas, access, ledger, people }, { dryRun: false, deadline, log, fallbackId: requestId });
  */
 export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, options: OnboardingOptions): Promise<OnboardingOutcome> {
+  const outcome = await decide(request, deps, options);
+  if (outcome.kind === 'done') for (const { result } of outcome.decisions) deps.metrics?.result(result.status);
+  return outcome;
+}
+
+async function decide(request: OnboardingRequest, deps: OnboardingDeps, options: OnboardingOptions): Promise<OnboardingOutcome> {
   const plan = planFor(request, deps.rules, options.fallbackId);
   const { eventId } = plan;
   const log = options.log.child({ eventId });
@@ -104,9 +114,15 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
   if (plan.actions.length === 0 && request.kind === 'event') {
     log.info('no rule matched', { source: request.event.source, type: request.event.type, outcome: 'no_match' });
   }
-  const decisions = await Promise.all(plan.actions.map((action) => carryOut(action, plan.username, deps, options, log)));
-  for (const { result } of decisions) deps.metrics?.result(result.status);
-  return { kind: 'done', eventId, decisions };
+  const carryOutAll = async (): Promise<OnboardingOutcome> => ({
+    kind: 'done',
+    eventId,
+    decisions: await Promise.all(plan.actions.map((action) => carryOut(action, plan.username, deps, options, log))),
+  });
+  // Once the rule file changes existing access, every event about a person waits for the one before (contract
+  // section 13); with the defaults, events only invite and run as they come (the ledger joins equal invitations).
+  const { movers, leavers } = deps.rules.lifecycle;
+  return movers === 'add' && leavers === 'ignore' ? carryOutAll() : deps.people.run(plan.username, carryOutAll);
 }
 
 /**
@@ -117,8 +133,12 @@ export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, 
 async function reconcilePlan(plan: Plan & { kind: 'reconcile' }, deps: OnboardingDeps, options: OnboardingOptions, log: Logger): Promise<OnboardingOutcome> {
   const { username, eventId } = plan;
   const access = deps.access;
-  const decisions = await Promise.all(
-    plan.projects.map(async (groupId): Promise<ProjectDecision | undefined> => {
+  // A few projects at a time: each reads twice, and a large rule file would otherwise queue its reads behind one another
+  // in the connection pool, where the waiting counts against each call's timeout.
+  const decisions = await mapConcurrently(
+    plan.projects,
+    READ_CONCURRENCY,
+    async (groupId): Promise<ProjectDecision | undefined> => {
       const grant = plan.desired.get(groupId);
       if (!access) {
         // A dry run without credentials: what the rules grant, with nothing read.
@@ -128,7 +148,7 @@ async function reconcilePlan(plan: Plan & { kind: 'reconcile' }, deps: Onboardin
       if (!held.ok) return failed(log.child({ groupId, rules: grant?.rules ?? [] }), { groupId, username, roles: [...(grant?.roles ?? [])] }, held.error);
       const action = reconcile(groupId, grant, held.value, plan.leaving);
       return action && carryOut(action, username, deps, options, log, true);
-    }),
+    },
   );
   const listed = decisions.filter((d): d is ProjectDecision => d !== undefined);
   if (listed.length === 0) log.info('nothing to change in the managed projects', { outcome: 'no_match', leaving: plan.leaving });
@@ -152,7 +172,11 @@ async function carryOut(action: Action, username: string, deps: OnboardingDeps, 
   const atlas = deps.atlas;
   const invitation = { groupId: action.groupId, username, roles: action.roles };
   const key = actionKey(action.kind, action.groupId, username, action.roles);
-  const { outcome, duplicate } = await deps.ledger.once(key, () => atlas.inviteToProject(invitation, options.deadline));
+  // A reconciliation has just read that the person holds nothing here: the ledger's memory of an earlier invitation
+  // (since removed, or the person left and came back) must not answer for Atlas.
+  const { outcome, duplicate } = reconciling
+    ? { outcome: await atlas.inviteToProject(invitation, options.deadline), duplicate: false }
+    : await deps.ledger.once(key, () => atlas.inviteToProject(invitation, options.deadline));
   if (outcome.ok) {
     // A repeat answered from this container's memory: the person was invited by the first ask (contract section 7).
     const status = duplicate ? 'already_invited' : outcome.status;
@@ -184,10 +208,6 @@ async function change(action: Action & { kind: 'update' | 'remove' }, access: Pr
   }
   if (invitation && !sameRoles(invitation.roles, action.roles)) return access.updateInvitation(groupId, invitation.invitationId, action.roles, deadline);
   return { ok: true, value: undefined };
-}
-
-function sameRoles(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((role) => b.includes(role));
 }
 
 /** A project that failed: its result, an error line for a deployment fault, and Atlas's wait for the adapters. */

@@ -122,7 +122,8 @@ export function reconcile(groupId: string, grant: ProjectGrant | undefined, hold
   return { kind: 'update', groupId, roles: target, add, remove: inRoleOrder(remove), rules, holding };
 }
 
-function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+/** Whether two role lists hold the same roles, in any order. */
+export function sameRoles(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((role) => b.includes(role));
 }
 
