@@ -1,7 +1,7 @@
 import type { ProjectHolding } from '../atlas/project-users';
 import { managedProjects, type RuleFile } from '../contract/rule-file';
 import { PROJECT_ROLES, type ProjectRole } from '../contract/vocabulary';
-import { isLeaving, type OnboardingRequest } from './requests';
+import { isLeaving, type OnboardingEvent, type OnboardingRequest } from './requests';
 import { disallowedDirectRoles, grantsFor, type ProjectGrant } from './rules';
 
 /**
@@ -80,17 +80,32 @@ export function planFor(request: OnboardingRequest, file: RuleFile, fallbackId: 
   const eventId = event.id ?? fallbackId;
   const username = event.user.email;
   const leaving = isLeaving(event);
-  const { movers, leavers } = file.lifecycle;
-  if ((leaving && leavers === 'remove') || (!leaving && movers === 'sync')) {
-    const desired = new Map(leaving ? [] : grantsFor(event, file.rules, true).map((grant) => [grant.groupId, grant] as const));
+  const onState = matchedOnState(event, file);
+  if (reconciles(event, file)) {
+    const desired = new Map(leaving ? [] : grantsFor(event, file.rules, onState).map((grant) => [grant.groupId, grant] as const));
     return { kind: 'reconcile', eventId, username, projects: managedProjects(file), desired, leaving };
   }
-  const removedFromGroup = event.type === 'group.member.removed';
-  const onState = leaving || removedFromGroup;
   const actions: Action[] = grantsFor(event, file.rules, onState).map((grant) =>
     onState ? { kind: 'ignore', ...grant, reason: leaving ? LEAVING_REASON : REMOVED_FROM_GROUP_REASON } : { kind: 'invite', ...grant },
   );
   return { kind: 'actions', eventId, username, actions };
+}
+
+/** Whether an event is planned against what the person holds: `movers: sync` (not leaving), `leavers: remove` (leaving). */
+function reconciles(event: OnboardingEvent, file: RuleFile): boolean {
+  const { movers, leavers } = file.lifecycle;
+  return isLeaving(event) ? leavers === 'remove' : movers === 'sync';
+}
+
+/**
+ * Whether an event is matched on the person's state, with `type` left out: a leaving event, `group.member.removed`,
+ * and every event that is reconciled (the question is then what the person should hold now).
+ *
+ * @example
+ * matchedOnState(terminated, ruleFile); // true
+ */
+export function matchedOnState(event: OnboardingEvent, file: RuleFile): boolean {
+  return isLeaving(event) || event.type === 'group.member.removed' || reconciles(event, file);
 }
 
 /**

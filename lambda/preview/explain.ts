@@ -1,6 +1,6 @@
 import { parseMessageBody } from '../adapters/envelopes';
 import type { RuleFile } from '../contract/rule-file';
-import { planFor, type Plan } from '../core/plan';
+import { matchedOnState, planFor, type Plan } from '../core/plan';
 import type { DirectInvite, InputIssue, OnboardingEvent } from '../core/requests';
 import { isLeaving } from '../core/requests';
 import { explain, type RuleExplanation } from '../core/rules';
@@ -30,7 +30,6 @@ export function explainBody(text: string, file: RuleFile): BodyExplanation {
   if (request.kind === 'direct') return { kind: 'direct', invite: request.invite, plan };
   const { event } = request;
   const leaving = isLeaving(event);
-  // Matched as the plan matched them: on the person's state (type left out) when leaving, removed from a group, or syncing.
-  const onState = leaving || event.type === 'group.member.removed' || plan.kind === 'reconcile';
+  const onState = matchedOnState(event, file);
   return { kind: 'event', event, leaving, rules: file.rules.map((rule) => explain(event, rule, onState)), plan };
 }
