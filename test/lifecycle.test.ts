@@ -114,6 +114,19 @@ describe('movers (movers: sync)', () => {
   });
 });
 
+describe('events about one person (contract section 13)', () => {
+  it('are applied one at a time within a container: a hire and a move in one batch end as the move says', async () => {
+    const email = person();
+    const handler = syncHandler({ BATCH_CONCURRENCY: '10' });
+    const answer = await batch(handler, sqsEvent([hr('employee.hired', email, 'Data Platform'), hr('employee.updated', email, 'Finance')]), lambdaContext(10_000));
+    expect(answer.batchItemFailures).toEqual([]);
+    // Run side by side, both would have read "nothing held" and invited; one after the other, the move finds the hire's
+    // invitations and changes them.
+    expect(held(email, PROJECT_A)).toEqual([]);
+    expect(held(email, PROJECT_B)).toEqual([{ roles: ['GROUP_DATA_ACCESS_READ_ONLY'], status: 'PENDING', via: 'invites' }]);
+  });
+});
+
 describe('group.member.removed (contract section 3, v2: a change of groups)', () => {
   const removed = (email: string) => ({
     id: `okta-${++n}`,
