@@ -118,6 +118,8 @@ describe('events about one person (contract section 13)', () => {
   it('are applied one at a time within a container: a hire and a move in one batch end as the move says', async () => {
     const email = person();
     const handler = syncHandler({ BATCH_CONCURRENCY: '10' });
+    // Answers slow enough that two events run side by side would both read before either writes.
+    world.atlas.configure({ latencyMs: 50 });
     const answer = await batch(handler, sqsEvent([hr('employee.hired', email, 'Data Platform'), hr('employee.updated', email, 'Finance')]), lambdaContext(10_000));
     expect(answer.batchItemFailures).toEqual([]);
     // Run side by side, both would have read "nothing held" and invited; one after the other, the move finds the hire's
