@@ -28,6 +28,10 @@ describe('dead-letter attributes', () => {
     if (bodyBytes <= 260_000) expect(Object.keys(attributes)).toEqual(['errorCode', 'errorMessage']);
   });
 
+  it('carry the original message id, between the code and the message', () => {
+    expect(Object.keys(deadLetterAttributes(100, 'invalid_json', 'Unexpected token', '059f36b4-87a3-44ab-83d2-661975830a7d'))).toEqual(['errorCode', 'originalMessageId', 'errorMessage']);
+  });
+
   it('keep the code before the message when only a little room is left', () => {
     const attributes = deadLetterAttributes(MAX_MESSAGE_BYTES - 40, 'invalid_json', 'a long reason '.repeat(10));
     expect(attributes.errorCode?.StringValue).toBe('invalid_json');

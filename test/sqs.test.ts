@@ -223,5 +223,7 @@ describe('FIFO queues and redeliveries', () => {
     const again = { Records: [{ ...delivery.Records[0]!, receiptHandle: 'second-receipt', attributes: { ...delivery.Records[0]!.attributes, ApproximateReceiveCount: '2' } }] };
     expect((await batch(handler, again)).batchItemFailures).toEqual([]);
     expect(world.aws.sentMessages).toHaveLength(1);
+    // Should a crash ever make it two, both name the one original message.
+    expect(world.aws.sentMessages[0]!.attributes.originalMessageId?.StringValue).toBe(delivery.Records[0]!.messageId);
   });
 });

@@ -18,8 +18,8 @@ import { parseMessageBody } from './envelopes';
 
 /** What the adapter needs of SQS. Each call gives up after `timeoutMs`. */
 export interface QueueActions {
-  /** Sends `body` unchanged to the dead-letter queue with `errorCode` / `errorMessage` attributes. */
-  deadLetter(queueUrl: string, body: string, errorCode: string, errorMessage: string, timeoutMs: number): Promise<void>;
+  /** Sends `body` unchanged to the dead-letter queue with `errorCode` / `errorMessage` (and `originalMessageId`) attributes. */
+  deadLetter(queueUrl: string, body: string, errorCode: string, errorMessage: string, timeoutMs: number, originalMessageId?: string): Promise<void>;
   /** Hides a received message for `seconds` (ChangeMessageVisibility). */
   delay(queueUrl: string, receiptHandle: string, seconds: number, timeoutMs: number): Promise<void>;
 }
@@ -181,7 +181,7 @@ async function deadLetter(
   logMessage = true,
 ): Promise<RecordDecision> {
   try {
-    await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline));
+    await options.queue.deadLetter(options.deadLetterQueueUrl, record.body, errorCode, errorMessage, queueTimeout(options.queueDeadline), record.messageId);
     options.deadLettered.add(record.messageId);
     options.metrics?.deadLetter();
     options.log.warn('message dead-lettered', { outcome: 'dead_lettered', errorCode, ...(logMessage && { errorMessage }) });
