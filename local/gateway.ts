@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AtlasSandbox } from '../sandbox';
-import { listenOnLoopback, readBody } from '../sandbox';
+import type { AtlasSandbox, OktaSandbox } from '../sandbox';
+import { listenOnLoopback, readBody, startOktaSandbox } from '../sandbox';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
+import { seedOktaDemo } from './okta-demo';
 
 /**
  * The local gateway: one HTTP server on 127.0.0.1 that plays API Gateway and SQS for the real handler, with the
- * Atlas sandbox behind it (or real Atlas, when `ATLAS_BASE_URL` points there).
+ * Atlas sandbox behind it (or real Atlas, when `ATLAS_BASE_URL` points there), and the Okta stand-in beside it with
+ * a few demo people and groups.
  */
 
 /** The most a /queue body may hold. */
@@ -18,6 +20,8 @@ export interface LocalGateway {
   port: number;
   sandbox: AtlasSandbox | undefined;
   atlasUrl: string;
+  /** The Okta stand-in (the demo people and groups of `okta-demo.ts`). */
+  okta: OktaSandbox;
   deadLetters: DeadLetter[];
   close(): Promise<void>;
 }
@@ -31,7 +35,8 @@ export class PortInUseError extends Error {
 }
 
 /**
- * Starts the gateway on `port` (0: any free port) and, unless `ATLAS_BASE_URL` is set, the Atlas sandbox.
+ * Starts the gateway on `port` (0: any free port), the Okta stand-in and, unless `ATLAS_BASE_URL` is set, the Atlas
+ * sandbox.
  *
  * @example
  * const gateway = await startLocalGateway({ env: process.env, port: 3000 });
@@ -39,13 +44,22 @@ export class PortInUseError extends Error {
  */
 export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
   const local = await startLocalFunction(options.env, options.logSink);
+  let okta: OktaSandbox;
+  try {
+    okta = await startOktaSandbox();
+    seedOktaDemo(okta);
+  } catch (err) {
+    await local.close();
+    throw err;
+  }
   let port = 0;
   const server = createServer((req, res) => {
-    route(req, res, local, port).catch(() => send(res, 500, { error: 'internal_error' }));
+    route(req, res, local, okta, port).catch(() => send(res, 500, { error: 'internal_error' }));
   });
   try {
     port = await listenOnLoopback(server, options.port);
   } catch (err) {
+    await okta.close();
     await local.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw err;
@@ -55,10 +69,12 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     port,
     sandbox: local.sandbox,
     atlasUrl: local.atlasUrl,
+    okta,
     deadLetters: local.deadLetters,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await okta.close();
       await local.close();
     },
   };
@@ -88,7 +104,7 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_MEDIA_TYPES = new Set(['application/json', 'application/scim+json']);
 
-async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, port: number): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, okta: OktaSandbox, port: number): Promise<void> {
   const refused = browserRefusal(req, port);
   if (refused) {
     // The body is left unread: close the connection rather than read on for the next request.
@@ -105,6 +121,11 @@ async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunc
     // `invitations`: every entry as before; `members`: the same entries with their ids, expiry and which of Atlas's
     // listings (`users`: GET /groups/{id}/users, `invites`: GET /groups/{id}/invites) shows them.
     return send(res, 200, { invitations: local.sandbox.invitations(), members: local.sandbox.members() });
+  }
+  if (url.pathname === '/sandbox/okta' && req.method === 'GET') {
+    // What the Okta stand-in holds, as Okta would answer it: each user with the names of their groups, and every group.
+    const users = okta.users().map((user) => ({ ...user, groups: okta.groupsOf(user.id).map((g) => g.profile.name) }));
+    return send(res, 200, { url: okta.url, users, groups: okta.groups() });
   }
   if (url.pathname === '/queue') {
     if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });

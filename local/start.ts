@@ -1,4 +1,5 @@
 import { ConfigError } from '../lambda/functions/onboarder/config';
+import { OKTA_SANDBOX_TOKEN } from '../sandbox';
 import { readableLine } from './console-log';
 import { PortInUseError, startLocalGateway } from './gateway';
 
@@ -29,6 +30,7 @@ atlas-onboarder is running locally.
   API (as API Gateway)   ${base}/events   ${base}/invites
   Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
+  Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
 Served on 127.0.0.1 only, for Host localhost or 127.0.0.1; a request from another web page (its Origin) is 403,
@@ -41,6 +43,8 @@ Try:
   curl -s -X POST ${base}/queue   -H 'content-type: application/json' -d @examples/events/sqs-batch.json
   curl -s ${base}/sandbox/invitations
   curl -s ${base}/queue/dead-letters
+  curl -s ${base}/sandbox/okta
+  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'
 
 Ctrl-C stops everything. Decisions as they happen:
 `);

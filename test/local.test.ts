@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortInUseError, startLocalGateway, type LocalGateway } from '../local/gateway';
+import { OKTA_SANDBOX_TOKEN } from '../sandbox';
 
 const run = promisify(execFile);
 const TSX = 'node_modules/.bin/tsx';
@@ -48,6 +49,24 @@ describe('npm start: the local gateway', () => {
     expect(held.members).toHaveLength(held.invitations.length);
     expect(held.members.find((m) => m.username === 'grace@example.com')).toMatchObject({ status: 'ACTIVE', via: 'users', roles: ['GROUP_OWNER'], listedBy: ['users'] });
     expect(held.members.find((m) => m.username === 'ada@example.com')).toMatchObject({ status: 'PENDING', via: 'invites', listedBy: ['invites'] });
+  });
+
+  it('starts the Okta stand-in with its demo people and shows them at /sandbox/okta', async () => {
+    const held = (await (await fetch(`${gateway.url}/sandbox/okta`)).json()) as {
+      url: string;
+      users: { id: string; status: string; profile: { login: string }; groups: string[] }[];
+      groups: { profile: { name: string } }[];
+    };
+    expect(held.url).toBe(gateway.okta.url);
+    expect(held.users.map((u) => [u.profile.login, u.status, u.groups])).toEqual([
+      ['grace@example.com', 'ACTIVE', ['Everyone', 'atlas-analytics-readers', 'engineering']],
+      ['alan@example.com', 'SUSPENDED', ['Everyone', 'engineering']],
+    ]);
+    expect(held.groups.map((g) => g.profile.name)).toEqual(['Everyone', 'atlas-analytics-readers', 'engineering']);
+    // The stand-in itself answers as Okta: by login, with the demo token.
+    const user = await fetch(`${gateway.okta.url}/api/v1/users/grace@example.com`, { headers: { authorization: `SSWS ${OKTA_SANDBOX_TOKEN}`, accept: 'application/json' } });
+    expect(user.status).toBe(200);
+    expect(((await user.json()) as { id: string }).id).toBe(held.users[0]!.id);
   });
 
   it('serves POST /invites and answers the contract statuses', async () => {
@@ -114,6 +133,7 @@ describe('npm start: what a web page in the browser cannot make it do', () => {
       const headers = { host, 'content-type': 'application/json' };
       expect([host, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([host, 403]);
       expect([host, (await raw('/sandbox/invitations', { method: 'GET', headers })).status]).toEqual([host, 403]);
+      expect([host, (await raw('/sandbox/okta', { method: 'GET', headers })).status]).toEqual([host, 403]);
     }
     expect(await invitedPeople()).toEqual([]);
   });
@@ -130,6 +150,7 @@ describe('npm start: what a web page in the browser cannot make it do', () => {
       expect([origin, (await raw('/events', { headers, body: browserHire() })).status]).toEqual([origin, 403]);
       expect([origin, (await raw('/queue', { headers, body: browserHire() })).status]).toEqual([origin, 403]);
       expect([origin, (await raw('/sandbox/invitations', { method: 'GET', headers: { origin } })).status]).toEqual([origin, 403]);
+      expect([origin, (await raw('/sandbox/okta', { method: 'GET', headers: { origin } })).status]).toEqual([origin, 403]);
     }
     expect(await invitedPeople()).toEqual([]);
   });
