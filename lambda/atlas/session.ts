@@ -124,7 +124,6 @@ export class AtlasSession {
   /** One attempt: a token and the request, plus at most one more with a fresh token after a 401, all within `timeoutMs`. */
   private async attempt(request: AtlasRequest, timeoutMs: number): Promise<Result<AtlasReply>> {
     const budget = new Deadline(timeoutMs);
-    const startedAt = this.now();
     let refreshed = false;
     for (;;) {
       const token = await this.tokens.get(budget.remainingMs());
@@ -137,7 +136,7 @@ export class AtlasSession {
       const sent = await exchange(this.dispatcher, `${this.options.baseUrl}${request.path}`, {
         method: request.method,
         headers: {
-          authorization: `Bearer ${token.value}`,
+          authorization: `Bearer ${token.value.token}`,
           accept: request.mediaType,
           ...(request.body !== undefined && { 'content-type': request.mediaType }),
           'user-agent': USER_AGENT,
@@ -153,11 +152,11 @@ export class AtlasSession {
       this.options.metrics?.atlasCall(error?.kind ?? 'ok', this.now() - sentAt);
       if (error && isRateLimited(error)) this.options.metrics?.rateLimitedWait();
       if (!error) return { ok: true, value: { status: answer.statusCode, body: answer.body, sentAt } };
-      if (error.details.status === 401 && !refreshed && this.mayRefreshFor401(token.value, startedAt)) {
+      if (error.details.status === 401 && !refreshed && this.mayRefreshFor401(token.value.fetched)) {
         // A token fetched before this call may be one Atlas no longer honours (expired early, revoked): a new one, once.
         // A token fetched for this very call that is refused is the call's own failure (a missing permission).
         this.refreshedFor401At = this.now();
-        this.tokens.invalidate(token.value);
+        this.tokens.invalidate(token.value.token);
         refreshed = true;
         continue;
       }
@@ -166,8 +165,7 @@ export class AtlasSession {
   }
 
   /** Whether a 401 on `token` may fetch a new one: it was fetched before the call, and no 401 did so lately. */
-  private mayRefreshFor401(token: string, callStartedAt: number): boolean {
-    const fetchedForThisCall = this.tokens.obtainedAt(token) >= callStartedAt;
+  private mayRefreshFor401(fetchedForThisCall: boolean): boolean {
     return !fetchedForThisCall && this.now() - this.refreshedFor401At >= REFRESH_AFTER_401_EVERY_MS;
   }
 
@@ -198,7 +196,7 @@ export class AtlasSession {
  * const token = await tokens.get(10_000);
  */
 export class TokenCache {
-  private current: { token: string; expiresAt: number; obtainedAt: number } | undefined;
+  private current: { token: string; expiresAt: number } | undefined;
   private inFlight: Promise<Result<string>> | undefined;
   /** When this container asked for tokens in the last minute. */
   private requestedAt: number[] = [];
@@ -211,16 +209,15 @@ export class TokenCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** When `token` was obtained, if it is the current one; a replaced token is older than any other. */
-  obtainedAt(token: string): number {
-    return this.current?.token === token ? this.current.obtainedAt : -Infinity;
-  }
-
-  /** A live token, or why there is none. */
-  get(timeoutMs: number): Promise<Result<string>> {
-    if (this.current && this.now() < this.current.expiresAt) return Promise.resolve({ ok: true, value: this.current.token });
+  /**
+   * A live token, or why there is none; `fetched` when this ask waited for the token endpoint (alone, or with the
+   * asks that came while it was in flight) rather than taking the cached token.
+   */
+  async get(timeoutMs: number): Promise<Result<{ token: string; fetched: boolean }>> {
+    if (this.current && this.now() < this.current.expiresAt) return { ok: true, value: { token: this.current.token, fetched: false } };
     this.inFlight ??= this.fetchToken(timeoutMs).finally(() => (this.inFlight = undefined));
-    return this.inFlight;
+    const fetched = await this.inFlight;
+    return fetched.ok ? { ok: true, value: { token: fetched.value, fetched: true } } : fetched;
   }
 
   /** Atlas refused `token` (401): forget it, unless a newer one has replaced it already. */
@@ -270,8 +267,7 @@ export class TokenCache {
     const parsed = parseTokenBody(answer.body);
     if (!parsed) return { ok: false, error: new AtlasError('transient', 'TOKEN_MALFORMED', 'the token endpoint answered without an access token') };
     this.log.addSecret(parsed.token);
-    const obtainedAt = this.now();
-    this.current = { token: parsed.token, obtainedAt, expiresAt: obtainedAt + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
+    this.current = { token: parsed.token, expiresAt: this.now() + Math.max(0, parsed.expiresInMs - Math.min(EXPIRY_MARGIN_MS, parsed.expiresInMs / 2)) };
     this.log.info('obtained an Atlas access token', { expiresInSeconds: parsed.expiresInMs / 1000 });
     return { ok: true, value: parsed.token };
   }
