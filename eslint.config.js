@@ -13,6 +13,7 @@ import tseslint from 'typescript-eslint';
  *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
  *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
  *   functions/<name>/  one composition root each: never another function's folder
+ *   functions/webhook-ingress/  and never atlas/ or undici: it verifies and queues, Atlas is the onboarder's
  *   lambda/     never infra/, local/, bench/, test/, sandbox/
  *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
  *   sandbox/    nothing of lambda/ (a stand-in that shares code with what it stands in for could pass a bug on both sides)
@@ -43,6 +44,12 @@ const layering = [
   layer(['lambda/adapters/**'], folders(['atlas', 'aws', 'functions'], 'adapters/ reach Atlas and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
   layer(['lambda/aws/**'], folders(['core', 'atlas', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core or Atlas code.'), HTTP_CLIENT),
   layer(['lambda/functions/**'], { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' }),
+  layer(
+    ['lambda/functions/webhook-ingress/**'],
+    { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' },
+    folders(['atlas'], 'The webhook ingress only verifies and queues: it holds no Atlas client code (contract section 9).'),
+    HTTP_CLIENT,
+  ),
   {
     files: ['infra/**'],
     rules: {

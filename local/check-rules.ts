@@ -1,17 +1,41 @@
 import { readFileSync } from 'node:fs';
-import { parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
+import { ConnectionsFileError, parseConnectionsFile, parseRuleFile, RuleFileError, type RuleFile } from '../lambda/contract';
 import { explainBody } from '../lambda/preview/explain';
 
 /**
- * `npm run check-rules -- RULES [EVENT...]`: validates a rule file with the same schema as `cdk synth` and the
- * function, then shows for each sample event which rules match (and why the others do not) and the invitations
- * that would be sent. Exits 1 when the rule file or a sample event is invalid.
+ * `npm run check-rules -- [--connections FILE] RULES [EVENT...]`: validates a rule file with the same schema as
+ * `cdk synth` and the function, then shows for each sample event which rules match (and why the others do not) and
+ * the invitations that would be sent. With `--connections`, validates a connections file (contract section 11) too.
+ * Exits 1 when the rule file, the connections file or a sample event is invalid.
  */
 
-const [rulesPath, ...eventPaths] = process.argv.slice(2);
+const USAGE = 'usage: npm run check-rules -- [--connections FILE] RULES [EVENT...]';
+const args = process.argv.slice(2);
+let connectionsPath: string | undefined;
+const at = args.indexOf('--connections');
+if (at >= 0) {
+  connectionsPath = args[at + 1];
+  if (!connectionsPath) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  args.splice(at, 2);
+}
+const [rulesPath, ...eventPaths] = args;
 if (!rulesPath) {
-  console.error('usage: npm run check-rules -- RULES [EVENT...]');
+  console.error(USAGE);
   process.exit(2);
+}
+
+if (connectionsPath) {
+  try {
+    const { connections } = parseConnectionsFile(readFileSync(connectionsPath, 'utf8'), connectionsPath);
+    console.log(`✔ ${connectionsPath}: valid (${connections.map((c) => `/hooks/${c.name} ${c.kind}`).join(', ') || 'no connections'})`);
+  } catch (err) {
+    if (err instanceof ConnectionsFileError) console.error(`✘ ${err.message}`);
+    else console.error(`✘ ${connectionsPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    process.exit(1);
+  }
 }
 
 let rules: RuleFile;

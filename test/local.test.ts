@@ -206,6 +206,15 @@ describe('npm run invoke', () => {
 });
 
 describe('npm run check-rules', () => {
+  it('validates a connections file with --connections, naming a bad connection', async () => {
+    const good = await tool(['local/check-rules.ts', '--connections', 'examples/connections.json', 'examples/rules.json']);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain('✔ examples/connections.json: valid (/hooks/okta okta-event-hook, /hooks/hr-bridge standard-webhooks)');
+    const bad = await tool(['local/check-rules.ts', '--connections', 'test/fixtures/bad-connections.json', 'examples/rules.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('connection "workday" at source: must be one of hr, sso');
+  });
+
   it('validates the rule file and shows the matches and invitations for each sample event', async () => {
     const { code, stdout } = await tool(['local/check-rules.ts', 'examples/rules.json', 'examples/events/hire.json', 'examples/events/terminated.json']);
     expect(code).toBe(0);

@@ -75,7 +75,7 @@ export function isApiGatewayEvent(event: unknown): event is ApiGatewayEvent {
  */
 export function refuseUnsupportedEvent(event: unknown, log: Logger): HttpAnswer {
   log.error('unsupported event', { looksLike: shapeOf(event) });
-  return json(400, { error: 'unsupported_event', message: 'atlas-onboarder takes API Gateway proxy events and SQS events only' });
+  return jsonAnswer(400, { error: 'unsupported_event', message: 'atlas-onboarder takes API Gateway proxy events and SQS events only' });
 }
 
 /**
@@ -90,7 +90,7 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiReques
   // A request turned away before the core sees it is a decision too: one line, with what was wrong.
   const reject = (statusCode: number, body: { error: string; message?: string; issues?: InputIssue[] }, headers?: Record<string, string>) => {
     log.info('request rejected', { status: statusCode, outcome: body.error, ...(body.issues && { issues: body.issues.map((i) => i.path) }) });
-    return json(statusCode, body, headers);
+    return jsonAnswer(statusCode, body, headers);
   };
   const parseBody = path !== undefined && Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (!parseBody) return reject(404, { error: 'not_found', message: `no route ${path === undefined ? 'matched' : quoted(path)}; use POST /events or POST /invites` });
@@ -108,26 +108,27 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiReques
   if (!parsed.ok) return reject(400, { error: parsed.error, issues: parsed.issues });
 
   const outcome = await run(parsed.value, { dryRun, fallbackId: requestId, log });
-  if (outcome.kind === 'refused') return json(403, { error: outcome.code, message: outcome.message, eventId: outcome.eventId });
+  if (outcome.kind === 'refused') return jsonAnswer(403, { error: outcome.code, message: outcome.message, eventId: outcome.eventId });
   const answer = resultBody(outcome.eventId, outcome.decisions);
   const verdict = verdictOf(outcome.decisions);
   if (verdict.kind === 'retry') {
     const seconds = verdict.retryAfterMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-    return json(503, answer, { 'retry-after': String(seconds) });
+    return jsonAnswer(503, answer, { 'retry-after': String(seconds) });
   }
-  return json(verdict.kind === 'reject' ? 502 : 200, answer);
+  return jsonAnswer(verdict.kind === 'reject' ? 502 : 200, answer);
 }
 
 /** An answer for a failure we did not foresee: no detail, no stack, only the request id to find the log line. */
 export function internalError(requestId: string): HttpAnswer {
-  return json(500, { error: 'internal_error', message: 'the request could not be processed', requestId });
+  return jsonAnswer(500, { error: 'internal_error', message: 'the request could not be processed', requestId });
 }
 
 export function requestIdOf(event: ApiGatewayEvent): string {
   return event.requestContext.requestId;
 }
 
-function requestLine(event: ApiGatewayEvent): { method: string; path: string | undefined; requestId: string } {
+/** The method (upper case), the route (see the two functions below) and API Gateway's request id. */
+export function requestLine(event: ApiGatewayEvent): { method: string; path: string | undefined; requestId: string } {
   const requestId = requestIdOf(event);
   if ('version' in event && event.version === '2.0') return { method: event.requestContext.http.method.toUpperCase(), path: httpApiRoute(event), requestId };
   const rest = event as APIGatewayProxyEvent;
@@ -172,14 +173,21 @@ function dryRunOf(value: string | undefined): boolean | 'invalid' {
 /** Decodes strictly: a body that is not UTF-8 is not JSON (RFC 8259 section 8.1), not text to repair. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays, as in a plain body
 
-/** The body as text; `undefined` when it is over the limit, `null` when its bytes are not UTF-8. */
-function bodyText(event: ApiGatewayEvent): string | undefined | null {
+/**
+ * The body's bytes exactly as the caller sent them (API Gateway's base64 undone), what a signature is computed over;
+ * `undefined` when they are over {@link MAX_BODY_BYTES}.
+ */
+export function bodyBytes(event: ApiGatewayEvent): Buffer | undefined {
   const raw = event.body ?? '';
-  if (!event.isBase64Encoded) return Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES ? undefined : raw;
+  if (!event.isBase64Encoded) return Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES ? undefined : Buffer.from(raw, 'utf8');
   // Base64 is 4/3 of the bytes: refuse before decoding anything much larger than the limit.
   if (raw.length > Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4) return undefined;
   const bytes = Buffer.from(raw, 'base64');
-  if (bytes.length > MAX_BODY_BYTES) return undefined;
+  return bytes.length > MAX_BODY_BYTES ? undefined : bytes;
+}
+
+/** Bytes as UTF-8 text, strictly; `null` when they are not UTF-8. */
+export function utf8Text(bytes: Uint8Array): string | null {
   try {
     return utf8.decode(bytes);
   } catch {
@@ -187,11 +195,20 @@ function bodyText(event: ApiGatewayEvent): string | undefined | null {
   }
 }
 
+/** The body as text; `undefined` when it is over the limit, `null` when its bytes are not UTF-8. */
+function bodyText(event: ApiGatewayEvent): string | undefined | null {
+  const raw = event.body ?? '';
+  if (!event.isBase64Encoded) return Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES ? undefined : raw;
+  const bytes = bodyBytes(event);
+  return bytes === undefined ? undefined : utf8Text(bytes);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
+/** A JSON answer with the headers every answer carries. */
+export function jsonAnswer(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return {
     statusCode,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },

@@ -1,5 +1,6 @@
 import type * as SqsSdk from '@aws-sdk/client-sqs';
 import type { QueueActions } from '../adapters/sqs';
+import type { OnboardingQueue } from '../adapters/webhooks/ingress';
 
 /**
  * SQS behind the adapter's port: dead letters and visibility changes. The client honours the SDK's standard
@@ -7,6 +8,9 @@ import type { QueueActions } from '../adapters/sqs';
  */
 
 type Env = Record<string, string | undefined>;
+
+/** The most entries SQS takes in one SendMessageBatch. */
+const BATCH_ENTRIES = 10;
 
 /** The most SQS takes in one message, body and attributes (names, types and values) counted together. */
 export const MAX_MESSAGE_BYTES = 262_144;
@@ -68,7 +72,7 @@ function sqsText(text: string): string {
  * {@link QueueActions} over a real SQS client. The client is loaded on the first dead letter or visibility change:
  * most invocations need neither, and the SQS client is a sizeable part of a cold start.
  */
-export function sqsQueueActions(env: Env): QueueActions {
+export function sqsQueueActions(env: Env): QueueActions & OnboardingQueue {
   let sqs: Promise<{ client: SqsSdk.SQSClient; sdk: typeof SqsSdk }> | undefined;
   const load = () =>
     (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => {
@@ -92,6 +96,25 @@ export function sqsQueueActions(env: Env): QueueActions {
         { abortSignal: AbortSignal.timeout(Math.ceil(timeoutMs)) },
       );
     },
+    async enqueue(queueUrl, bodies, timeoutMs) {
+      if (bodies.length === 0) return;
+      const { client, sdk } = await load();
+      const abortSignal = AbortSignal.timeout(Math.ceil(timeoutMs));
+      if (bodies.length === 1) {
+        await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: bodies[0] }), { abortSignal });
+        return;
+      }
+      const chunks: string[][] = [];
+      for (let i = 0; i < bodies.length; i += BATCH_ENTRIES) chunks.push(bodies.slice(i, i + BATCH_ENTRIES));
+      const answers = await Promise.all(
+        chunks.map((chunk) =>
+          client.send(new sdk.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((body, i) => ({ Id: String(i), MessageBody: body })) }), { abortSignal }),
+        ),
+      );
+      // A batch SQS took only part of is a failure: the sender redelivers the whole, and the duplicates are harmless.
+      const failed = answers.reduce((n, answer) => n + (answer.Failed?.length ?? 0), 0);
+      if (failed > 0) throw new PartialEnqueueError(failed, bodies.length, answers.flatMap((a) => a.Failed ?? []).map((f) => f.Code ?? 'unknown')[0] ?? 'unknown');
+    },
     async delay(queueUrl, receiptHandle, seconds, timeoutMs) {
       const { client, sdk } = await load();
       await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }), {
@@ -99,4 +122,16 @@ export function sqsQueueActions(env: Env): QueueActions {
       });
     },
   };
+}
+
+/** SendMessageBatch accepted some entries and refused others. */
+export class PartialEnqueueError extends Error {
+  override readonly name = 'PartialEnqueueError';
+  constructor(
+    readonly failed: number,
+    readonly total: number,
+    readonly code: string,
+  ) {
+    super(`SQS refused ${failed} of ${total} messages (${code})`);
+  }
 }

@@ -27,3 +27,10 @@ export type OnboarderVariable = (typeof ONBOARDER_VARIABLES)[number];
 
 /** What infra may write into the onboarder's environment: its own variables, as strings, and nothing else. */
 export type OnboarderEnvironment = { readonly [K in OnboarderVariable]?: string };
+
+/** The webhook ingress's variables (contract section 9). */
+export const WEBHOOK_INGRESS_VARIABLES = ['CONNECTIONS_FILE', 'CONNECTIONS', 'ONBOARDING_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'SECRET_TTL_SECONDS', 'LOG_LEVEL'] as const;
+export type WebhookIngressVariable = (typeof WEBHOOK_INGRESS_VARIABLES)[number];
+
+/** What infra may write into the webhook ingress's environment. */
+export type WebhookIngressEnvironment = { readonly [K in WebhookIngressVariable]?: string };

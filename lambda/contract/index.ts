@@ -4,6 +4,7 @@
  */
 export * from './vocabulary';
 export * from './rule-file';
+export * from './connections';
 export * from './environment';
 export * from './queue';
 export * from './metrics';

@@ -1,6 +1,6 @@
 import '../zod-messages';
 import * as z from 'zod/mini';
-import { EVENT_SOURCES, EVENT_TYPES, groupId, LEAVING_TYPES, projectRole, TYPES_OF_SOURCE } from '../contract/vocabulary';
+import { EVENT_SOURCES, EVENT_TYPES, groupId, type EventSource, type EventType, LEAVING_TYPES, projectRole, TYPES_OF_SOURCE } from '../contract/vocabulary';
 
 /**
  * The requests the core is asked to carry out (contract section 3): the onboarding event and the direct invite. One
@@ -37,40 +37,66 @@ export const emailAddress = z.pipe(
 
 const field = z.string({ error: 'must be a string' }).check(z.maxLength(1024, { error: 'must be at most 1024 characters' }));
 
+/** An identifier that reaches logs and dead letters as it is: bounded, not empty, nothing unprintable. */
+const safeText = (max: number) =>
+  z
+    .string({ error: expected('must be a string') })
+    .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(max, { error: `must be at most ${max} characters` }), safeCharacters());
+
+/**
+ * **v2:** where the event came from (contract section 3): the connection (section 11) and the person's id at that
+ * identity provider, by which the onboarder can read the person when `user.email` is absent (section 12).
+ */
+export const eventOrigin = z.object({ connection: safeText(63), userId: z.optional(safeText(256)) }, { error: 'must be an object' });
+export type EventOrigin = z.infer<typeof eventOrigin>;
+
+const userFields = {
+  department: z.optional(field),
+  title: z.optional(field),
+  location: z.optional(field),
+  costCenter: z.optional(field),
+  groups: z.optional(z.array(field, { error: 'must be a list of strings' }).check(z.maxLength(1000, { error: 'must list at most 1000 groups' }))),
+};
+const eventFields = {
+  id: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(256, { error: 'must be at most 256 characters' }), safeCharacters()),
+  ),
+  source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
+  type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
+  occurredAt: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-28T09:00:00Z' })),
+  group: z.optional(field),
+  origin: z.optional(eventOrigin),
+};
+const typeOfSource = z.superRefine((event: { source: EventSource; type: EventType }, ctx) => {
+  if (!TYPES_OF_SOURCE[event.source]?.includes(event.type)) {
+    ctx.addIssue({ code: 'custom', path: ['type'], message: `is not an event type of source "${event.source}"` });
+  }
+});
+
 export const onboardingEvent = z
+  .object({ ...eventFields, user: z.object({ email: emailAddress, ...userFields }, { error: expected('must be an object') }) }, { error: 'must be a JSON object' })
+  .check(typeOfSource);
+export type OnboardingEvent = z.infer<typeof onboardingEvent>;
+
+/**
+ * **v2:** an onboarding event as the webhook ingress queues it (contract section 11): an event whose `user.email` may
+ * be absent where `origin` names the person (`origin.userId`), for the onboarder to read from the identity provider
+ * (section 12). Every other field is checked as in {@link onboardingEvent}, which stays what the API takes.
+ */
+export const queuedEvent = z
   .object(
-    {
-      id: z.optional(
-        z
-          .string({ error: 'must be a string' })
-          .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(256, { error: 'must be at most 256 characters' }), safeCharacters()),
-      ),
-      source: z.enum(EVENT_SOURCES, { error: expected(`must be one of ${EVENT_SOURCES.join(', ')}`) }),
-      type: z.enum(EVENT_TYPES, { error: expected(`must be one of ${EVENT_TYPES.join(', ')}`) }),
-      occurredAt: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-28T09:00:00Z' })),
-      group: z.optional(field),
-      user: z.object(
-        {
-          email: emailAddress,
-          department: z.optional(field),
-          title: z.optional(field),
-          location: z.optional(field),
-          costCenter: z.optional(field),
-          groups: z.optional(z.array(field, { error: 'must be a list of strings' }).check(z.maxLength(1000, { error: 'must list at most 1000 groups' }))),
-        },
-        { error: expected('must be an object') },
-      ),
-    },
+    { ...eventFields, user: z.object({ email: z.optional(emailAddress), ...userFields }, { error: expected('must be an object') }) },
     { error: 'must be a JSON object' },
   )
   .check(
+    typeOfSource,
     z.superRefine((event, ctx) => {
-      if (!TYPES_OF_SOURCE[event.source]?.includes(event.type)) {
-        ctx.addIssue({ code: 'custom', path: ['type'], message: `is not an event type of source "${event.source}"` });
-      }
+      if (event.user.email === undefined && event.origin?.userId === undefined) ctx.addIssue({ code: 'custom', path: ['user', 'email'], message: 'is required (or origin.userId)' });
     }),
   );
-export type OnboardingEvent = z.infer<typeof onboardingEvent>;
+export type QueuedEvent = z.infer<typeof queuedEvent>;
 
 export const directInvite = z.object(
   {
@@ -141,6 +167,14 @@ const safeParseDirect = tiered(directInvite);
 export function parseOnboardingEvent(value: unknown): Parsed<OnboardingRequest> {
   const parsed = safeParseEvent(value);
   return parsed.success ? { ok: true, value: { kind: 'event', event: parsed.data } } : invalid(parsed.error);
+}
+
+const safeParseQueued = tiered(queuedEvent);
+
+/** Validates an event the webhook ingress is about to queue (see {@link queuedEvent}). */
+export function parseQueuedEvent(value: unknown): Parsed<QueuedEvent> {
+  const parsed = safeParseQueued(value);
+  return parsed.success ? { ok: true, value: parsed.data } : invalid(parsed.error);
 }
 
 /** Validates a direct invite (`POST /invites`). */

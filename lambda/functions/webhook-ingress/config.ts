@@ -1,0 +1,91 @@
+import '../../zod-messages';
+import { readFileSync } from 'node:fs';
+import * as z from 'zod/mini';
+import { ConnectionsFileError, parseConnectionsFile, type Connection } from '../../contract/connections';
+import type { WebhookIngressVariable } from '../../contract/environment';
+import { LOG_LEVELS, type LogLevel } from '../../contract/vocabulary';
+
+/**
+ * The webhook ingress's configuration (contract section 9), validated once at start-up. A bad value stops start-up
+ * with a {@link ConfigError} naming the variable, and the connection where the connections file is at fault.
+ */
+
+const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
+const queueUrl = z.url({ error: (issue) => (issue.input === undefined ? 'is required (an SQS queue URL)' : 'must be an SQS queue URL') });
+
+const variables = {
+  CONNECTIONS_FILE: optionalText,
+  CONNECTIONS: optionalText,
+  ONBOARDING_QUEUE_URL: queueUrl,
+  DEAD_LETTER_QUEUE_URL: queueUrl,
+  SECRET_TTL_SECONDS: z._default(
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be at least 0' }), z.lte(86_400, { error: 'must be at most 86400' })),
+    300,
+  ),
+  LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
+} satisfies Record<WebhookIngressVariable, z.ZodMiniType>;
+const environment = z.object(variables);
+
+export interface Config {
+  /** The connections by name: the `{name}` of `/hooks/{name}`. */
+  connections: ReadonlyMap<string, Connection>;
+  onboardingQueueUrl: string;
+  deadLetterQueueUrl: string;
+  secretTtlMs: number;
+  logLevel: LogLevel;
+}
+
+/** A configuration problem; `variable` names the environment variable at fault (its message, the connection). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`configuration error: ${variable} ${detail}`);
+  }
+}
+
+/**
+ * Reads and validates the configuration from an environment.
+ *
+ * @example
+ * const config = loadConfig({ CONNECTIONS_FILE: 'examples/connections.json', ONBOARDING_QUEUE_URL, DEAD_LETTER_QUEUE_URL });
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const vars = parsed.data;
+  return {
+    connections: new Map(connectionsFrom(vars).map((c) => [c.name, c])),
+    onboardingQueueUrl: vars.ONBOARDING_QUEUE_URL,
+    deadLetterQueueUrl: vars.DEAD_LETTER_QUEUE_URL,
+    secretTtlMs: vars.SECRET_TTL_SECONDS * 1000,
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+function connectionsFrom(vars: z.infer<typeof environment>): Connection[] {
+  if (vars.CONNECTIONS_FILE && vars.CONNECTIONS) throw new ConfigError('CONNECTIONS', 'and CONNECTIONS_FILE are both set; set one');
+  try {
+    if (vars.CONNECTIONS) return parseConnectionsFile(vars.CONNECTIONS, 'CONNECTIONS').connections;
+    if (vars.CONNECTIONS_FILE) {
+      let text: string;
+      try {
+        text = readFileSync(vars.CONNECTIONS_FILE, 'utf8');
+      } catch (err) {
+        throw new ConfigError('CONNECTIONS_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${vars.CONNECTIONS_FILE})`);
+      }
+      return parseConnectionsFile(text, `CONNECTIONS_FILE ${vars.CONNECTIONS_FILE}`).connections;
+    }
+  } catch (err) {
+    if (err instanceof ConnectionsFileError) throw new ConfigError(err.origin.split(' ')[0]!, `holds ${err.message}`);
+    throw err;
+  }
+  throw new ConfigError('CONNECTIONS_FILE', 'or CONNECTIONS is required (the connections file)');
+}
