@@ -4,7 +4,8 @@ import * as z from 'zod/mini';
 import type { Credentials } from '../../atlas/credentials';
 import type { OnboarderVariable } from '../../contract/environment';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../../contract/rule-file';
-import { INVITE_APIS, LOG_LEVELS, type InviteApi, type LogLevel } from '../../contract/vocabulary';
+import { INVITE_APIS, type InviteApi, type LogLevel } from '../../contract/vocabulary';
+import { ConfigError, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
 
 /**
  * The onboarder's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
@@ -17,10 +18,6 @@ const flag = z.pipe(
   z.enum(FLAG_VALUES, { error: 'must be true or false' }),
   z.transform((v: (typeof FLAG_VALUES)[number]) => v === 'true' || v === '1'),
 );
-const wholeNumber = (min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .check(z.int({ error: 'must be a whole number' }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` }));
 const positiveInt = (max: number) => wholeNumber(1, max);
 const nonNegativeInt = (max: number) => wholeNumber(0, max);
 /**
@@ -28,7 +25,6 @@ const nonNegativeInt = (max: number) => wholeNumber(0, max);
  * has given up (app.ts), so a smaller margin would leave dead-lettering no time after the last Atlas call.
  */
 const MIN_DEADLINE_MARGIN_MS = 250;
-const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
 
 const variables = {
   ATLAS_SECRET_ID: optionalText,
@@ -53,7 +49,7 @@ const variables = {
   SECRET_TTL_SECONDS: z._default(nonNegativeInt(86_400), 300),
   BATCH_CONCURRENCY: z._default(positiveInt(100), 10),
   DEADLINE_MARGIN_MS: z._default(wholeNumber(MIN_DEADLINE_MARGIN_MS, 60_000), 1_000),
-  LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
+  LOG_LEVEL: logLevel,
 } satisfies Record<OnboarderVariable, z.ZodMiniType>;
 const environment = z.object(variables);
 
@@ -72,16 +68,7 @@ export interface Config {
   logLevel: LogLevel;
 }
 
-/** A configuration problem; `variable` names the environment variable (or rule file) at fault. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    detail: string,
-  ) {
-    super(`configuration error: ${variable} ${detail}`);
-  }
-}
+export { ConfigError };
 
 /**
  * Reads and validates the configuration from an environment.
@@ -90,12 +77,7 @@ export class ConfigError extends Error {
  * const config = loadConfig({ ROLE_MAPPING_FILE: 'examples/rules.json', DRY_RUN: 'true' });
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0]), issue.message);
-  }
-  const vars = parsed.data;
+  const vars = parseVariables(environment, env);
   // The token request carries the service account's credentials, every call the token: never in clear from AWS.
   // The sandbox, locally and in the tests, speaks http:.
   if (env.AWS_LAMBDA_FUNCTION_NAME && new URL(vars.ATLAS_BASE_URL).protocol !== 'https:') {

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { ConnectionsFileError, parseConnectionsFile, type Connection } from '../../contract/connections';
 import type { WebhookIngressVariable } from '../../contract/environment';
-import { LOG_LEVELS, type LogLevel } from '../../contract/vocabulary';
+import type { LogLevel } from '../../contract/vocabulary';
+import { ConfigError, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
 
 /**
  * The webhook ingress's configuration (contract section 9), validated once at start-up. A bad value stops start-up
  * with a {@link ConfigError} naming the variable, and the connection where the connections file is at fault.
  */
 
-const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
 const queueUrl = z.url({ error: (issue) => (issue.input === undefined ? 'is required (an SQS queue URL)' : 'must be an SQS queue URL') });
 
 const variables = {
@@ -18,13 +18,8 @@ const variables = {
   CONNECTIONS: optionalText,
   ONBOARDING_QUEUE_URL: queueUrl,
   DEAD_LETTER_QUEUE_URL: queueUrl,
-  SECRET_TTL_SECONDS: z._default(
-    z.coerce
-      .number({ error: 'must be a whole number' })
-      .check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be at least 0' }), z.lte(86_400, { error: 'must be at most 86400' })),
-    300,
-  ),
-  LOG_LEVEL: z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
+  SECRET_TTL_SECONDS: z._default(wholeNumber(0, 86_400), 300),
+  LOG_LEVEL: logLevel,
 } satisfies Record<WebhookIngressVariable, z.ZodMiniType>;
 const environment = z.object(variables);
 
@@ -37,16 +32,7 @@ export interface Config {
   logLevel: LogLevel;
 }
 
-/** A configuration problem; `variable` names the environment variable at fault (its message, the connection). */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    detail: string,
-  ) {
-    super(`configuration error: ${variable} ${detail}`);
-  }
-}
+export { ConfigError };
 
 /**
  * Reads and validates the configuration from an environment.
@@ -55,12 +41,7 @@ export class ConfigError extends Error {
  * const config = loadConfig({ CONNECTIONS_FILE: 'examples/connections.json', ONBOARDING_QUEUE_URL, DEAD_LETTER_QUEUE_URL });
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0]), issue.message);
-  }
-  const vars = parsed.data;
+  const vars = parseVariables(environment, env);
   return {
     connections: new Map(connectionsFrom(vars).map((c) => [c.name, c])),
     onboardingQueueUrl: vars.ONBOARDING_QUEUE_URL,

@@ -1,0 +1,44 @@
+import './zod-messages';
+import * as z from 'zod/mini';
+import { LOG_LEVELS } from './contract/vocabulary';
+
+/**
+ * What every function's configuration (`functions/<name>/config.ts`) shares: the error that names the variable at
+ * fault, the first-issue reading of an environment schema, and the schema pieces their variables have in common.
+ */
+
+/** A configuration problem; `variable` names the environment variable (or the file it names) at fault. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`configuration error: ${variable} ${detail}`);
+  }
+}
+
+/**
+ * Validates an environment against a function's schema; the first problem stops start-up, naming its variable.
+ *
+ * @example
+ * const vars = parseVariables(z.object(variables), process.env);
+ */
+export function parseVariables<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ConfigError(String(issue.path[0]), issue.message);
+}
+
+/** A variable that may be unset; set but blank counts as unset. */
+export const optionalText = z.catch(z.optional(z.string().check(z.trim(), z.minLength(1))), undefined);
+
+/** A whole number between `min` and `max`, given as text. */
+export const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .check(z.int({ error: 'must be a whole number' }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` }));
+
+/** `LOG_LEVEL`, default `info`. */
+export const logLevel = z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info');
