@@ -5,9 +5,8 @@
  * Signatures are not verified, only noticed.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody } from './loopback';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, readBody } from './loopback';
 
 /** Account and region baked into the ARNs this sandbox makes up. */
 export const SANDBOX_ACCOUNT = '123456789012';
@@ -139,28 +138,20 @@ export async function startAwsEndpoints(opts: { port?: number; secrets?: Record<
 }
 
 class LocalAwsEndpoints implements AwsEndpoints {
-  private readonly server: Server;
-  private boundPort = 0;
+  private readonly http = new LoopbackServer((req, res) => this.handle(req, res));
   private secrets = new Map<string, StoredSecret>();
   private failures = new Map<string, PendingFailure[]>();
   private secretLog: { secretId: string; at: number }[] = [];
   private messages: SentMessage[] = [];
   private visibility: VisibilityChange[] = [];
   private callLog: AwsCall[] = [];
-  private closing: Promise<void> | undefined;
 
   constructor(private readonly initialSecrets: Record<string, string>) {
     this.restoreSecrets();
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch(() => res.destroy());
-    });
-    // Outlive the SDK's keep-alive idle time, so the client, not the server, closes idle sockets.
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return this.http.url;
   }
 
   get secretRequests(): readonly { secretId: string; at: number }[] {
@@ -179,8 +170,8 @@ class LocalAwsEndpoints implements AwsEndpoints {
     return this.callLog;
   }
 
-  async listen(port: number): Promise<void> {
-    this.boundPort = await listenOnLoopback(this.server, port);
+  listen(port: number): Promise<void> {
+    return this.http.listen(port);
   }
 
   setSecret(secretId: string, secretString: string): string {
@@ -208,11 +199,7 @@ class LocalAwsEndpoints implements AwsEndpoints {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    return this.closing;
+    return this.http.close();
   }
 
   private restoreSecrets(): void {

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 
 /**
@@ -33,4 +34,65 @@ export async function readBody(req: IncomingMessage, maxBytes = Infinity): Promi
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * What every stand-in's HTTP server shares: it listens on loopback, outlives its clients' keep-alive idle time (so the
+ * client, not the server, closes an idle socket and a reused one is never closed under a request in flight), drops a
+ * request whose client went away, holds answers back with waits that `close()` cancels, and closes whole, hung
+ * sockets included.
+ *
+ * @example
+ * private readonly http = new LoopbackServer((req, res) => this.handle(req, res));
+ * await this.http.listen(0); // this.http.url is http://127.0.0.1:PORT
+ */
+export class LoopbackServer {
+  private readonly server: HttpServer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closing: Promise<void> | undefined;
+  private boundPort = 0;
+
+  constructor(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+    this.server = createServer((req, res) => {
+      // The client went away mid-request (reset, abort): nothing left to answer.
+      handle(req, res).catch(() => res.destroy());
+    });
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async listen(port: number): Promise<void> {
+    this.boundPort = await listenOnLoopback(this.server, port);
+  }
+
+  /** Waits `ms`; a wait cut short by close() never resumes, which drops the answer it was holding. */
+  pause(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  /** Stops listening and ends every connection, hung ones included (they would otherwise hold close() open). */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
+  }
 }

@@ -12,9 +12,8 @@
  * (`members.ts`) and the checks every Admin API request passes (`admin-api.ts`); the rate limits are in
  * `rate-limits.ts`. A new endpoint is a handler and one route line.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody } from '../loopback';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, readBody } from '../loopback';
 import { AdminGate, isHex24 } from './admin-api';
 import type { AdminRequest, AdminSettings } from './admin-api';
 import { apiError, errorAnswer, JSON_TYPE, mediaTypeOf } from './answers';
@@ -232,7 +231,7 @@ export async function startAtlasSandbox(opts: AtlasSandboxOptions = {}): Promise
 }
 
 class AtlasSandboxServer implements AtlasSandbox {
-  private readonly server: Server;
+  private readonly http = new LoopbackServer((req, res) => this.handle(req, res));
   private readonly initial: Settings;
   private settings: Settings;
   private readonly oauth: OAuthEndpoint;
@@ -241,9 +240,6 @@ class AtlasSandboxServer implements AtlasSandbox {
   private readonly routes: readonly Route[];
   private recorded: Mutable<RecordedRequest>[] = [];
   private faults: QueuedFault[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closing: Promise<void> | undefined;
-  private boundPort = 0;
 
   constructor(opts: AtlasSandboxOptions) {
     this.initial = settingsFrom(opts, undefined);
@@ -271,24 +267,14 @@ class AtlasSandboxServer implements AtlasSandbox {
       route('DELETE', `${V2}/groups/{groupId}/users/{userId}`, 'users:delete', (r) => projectMembers.remove(r)),
       route('GET', `${V2}/orgs/{orgId}/users`, 'orgUsers:list', (r) => orgUsers.list(r)),
     ];
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch(() => {
-        // The client went away mid-request (reset, abort): nothing left to answer.
-        res.destroy();
-      });
-    });
-    // Longer than undici's and the AWS SDK's idle timeouts, so the client, not the server, ends idle keep-alive
-    // connections and a reused socket is never closed under a request in flight.
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return this.http.url;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.http.port;
   }
 
   get requests(): readonly RecordedRequest[] {
@@ -299,8 +285,8 @@ class AtlasSandboxServer implements AtlasSandbox {
     return this.settings.orgId;
   }
 
-  async listen(port: number): Promise<void> {
-    this.boundPort = await listenOnLoopback(this.server, port);
+  listen(port: number): Promise<void> {
+    return this.http.listen(port);
   }
 
   injectFault(fault: AtlasFault, opts: { on?: AtlasFaultTarget; times?: number } = {}): void {
@@ -371,30 +357,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.clearTimers();
-      this.server.close(() => resolve());
-      // Hung and keep-alive sockets would otherwise hold close() open until their clients give up.
-      this.server.closeAllConnections();
-    });
-    return this.closing;
-  }
-
-  private clearTimers(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  /** Waits `ms`; a wait cut short by close() never resumes, which drops the answer it was holding. */
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
+    return this.http.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -422,7 +385,7 @@ class AtlasSandboxServer implements AtlasSandbox {
       return;
     }
     const answer = this.decide(exchange);
-    await this.pause(this.latencyFor(endpoint));
+    await this.http.pause(this.latencyFor(endpoint));
     this.send(exchange, answer);
   }
 
@@ -456,17 +419,17 @@ class AtlasSandboxServer implements AtlasSandbox {
         return;
       case 'delay': {
         // The request "reaches Atlas" only after the delay: a client that gave up by then changed nothing.
-        await this.pause(fault.ms);
+        await this.http.pause(fault.ms);
         if (exchange.res.destroyed || exchange.req.socket.destroyed) return;
         const answer = this.decide(exchange);
-        await this.pause(this.latencyFor(exchange.endpoint));
+        await this.http.pause(this.latencyFor(exchange.endpoint));
         this.send(exchange, answer);
         return;
       }
       case 'slowHeaders': {
         // Atlas acts at once but the answer is late: a client that times out has still invited the person.
         const answer = this.decide(exchange);
-        await this.pause(fault.ms + this.latencyFor(exchange.endpoint));
+        await this.http.pause(fault.ms + this.latencyFor(exchange.endpoint));
         this.send(exchange, answer);
         return;
       }

@@ -8,9 +8,8 @@
  * endpoints are in `users.ts` and `groups.ts`, the directory they read in `store.ts`, Okta's error body in
  * `answers.ts`.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody } from '../loopback';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, readBody } from '../loopback';
 import { defaultErrorCode, errorAnswer, JSON_TYPE, oktaError } from './answers';
 import type { Answer } from './answers';
 import { groupView, MAX_GROUPS_LIMIT, UserGroupsEndpoint } from './groups';
@@ -147,16 +146,13 @@ export async function startOktaSandbox(opts: OktaSandboxOptions = {}): Promise<O
 }
 
 class OktaSandboxServer implements OktaSandbox {
-  private readonly server: Server;
+  private readonly http = new LoopbackServer((req, res) => this.handle(req, res));
   private readonly settings: Settings;
   private readonly directory = new Directory();
   private readonly routes: readonly Route[];
   private recorded: Mutable<OktaRecordedRequest>[] = [];
   private faults: { fault: OktaFault; on: OktaFaultTarget; remaining: number }[] = [];
   private window: { endsAt: number; used: number } | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closing: Promise<void> | undefined;
-  private boundPort = 0;
 
   constructor(opts: OktaSandboxOptions) {
     this.settings = settingsFrom(opts);
@@ -166,27 +162,22 @@ class OktaSandboxServer implements OktaSandbox {
       { pattern: /^\/api\/v1\/users\/(?<userId>[^/]+)$/, endpoint: 'users:get', handle: (r) => users.get(r) },
       { pattern: /^\/api\/v1\/users\/(?<userId>[^/]+)\/groups$/, endpoint: 'users:groups', handle: (r) => groups.list(r) },
     ];
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch(() => res.destroy());
-    });
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return this.http.url;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.http.port;
   }
 
   get requests(): readonly OktaRecordedRequest[] {
     return this.recorded;
   }
 
-  async listen(port: number): Promise<void> {
-    this.boundPort = await listenOnLoopback(this.server, port);
+  listen(port: number): Promise<void> {
+    return this.http.listen(port);
   }
 
   addUser(user: OktaUserInput): OktaUser {
@@ -249,13 +240,7 @@ class OktaSandboxServer implements OktaSandbox {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      for (const timer of this.timers) clearTimeout(timer);
-      this.timers.clear();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    return this.closing;
+    return this.http.close();
   }
 
   private userJson(user: StoredUser): OktaUser {
@@ -264,18 +249,6 @@ class OktaSandboxServer implements OktaSandbox {
 
   private groupJson(group: StoredGroup): OktaGroup {
     return groupView(group, this.url) as OktaGroup;
-  }
-
-  /** Waits `ms`; a wait cut short by close() never resumes, which drops the answer it was holding. */
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -301,7 +274,7 @@ class OktaSandboxServer implements OktaSandbox {
       return;
     }
     const answer = this.decide(exchange);
-    await this.pause(endpoint === 'other' ? 0 : this.settings.latencyMs);
+    await this.http.pause(endpoint === 'other' ? 0 : this.settings.latencyMs);
     this.send(exchange, answer);
   }
 
@@ -330,10 +303,10 @@ class OktaSandboxServer implements OktaSandbox {
         // Answer nothing; close() ends the socket.
         return;
       case 'delay': {
-        await this.pause(fault.ms);
+        await this.http.pause(fault.ms);
         if (exchange.res.destroyed || exchange.req.socket.destroyed) return;
         const answer = this.decide(exchange);
-        await this.pause(this.settings.latencyMs);
+        await this.http.pause(this.settings.latencyMs);
         this.send(exchange, answer);
         return;
       }
