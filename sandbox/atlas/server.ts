@@ -13,6 +13,7 @@
  * `rate-limits.ts`. A new endpoint is a handler and one route line.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue } from '../faults';
 import { LoopbackServer, readBody } from '../loopback';
 import { AdminGate, isHex24 } from './admin-api';
 import type { AdminRequest, AdminSettings } from './admin-api';
@@ -178,12 +179,6 @@ interface Settings extends OAuthSettings, RateLimitSettings, AdminSettings, Proj
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface QueuedFault {
-  fault: AtlasFault;
-  on: AtlasFaultTarget;
-  remaining: number;
-}
-
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
@@ -239,7 +234,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   private readonly store = new Members();
   private readonly routes: readonly Route[];
   private recorded: Mutable<RecordedRequest>[] = [];
-  private faults: QueuedFault[] = [];
+  private readonly faults = new FaultQueue<AtlasFault, AtlasFaultTarget>();
 
   constructor(opts: AtlasSandboxOptions) {
     this.initial = settingsFrom(opts, undefined);
@@ -290,13 +285,11 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   injectFault(fault: AtlasFault, opts: { on?: AtlasFaultTarget; times?: number } = {}): void {
-    const times = opts.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new RangeError(`injectFault: times must be a positive integer, got ${times}`);
-    this.faults.push({ fault, on: opts.on ?? 'any', remaining: times });
+    this.faults.add(fault, opts.on ?? 'any', opts.times);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   count(endpoint: AtlasEndpoint): number {
@@ -351,7 +344,7 @@ class AtlasSandboxServer implements AtlasSandbox {
     this.settings = this.initial;
     this.recorded = [];
     this.store.reset();
-    this.faults = [];
+    this.faults.clear();
     this.rateLimits.reset();
     // Tokens are left alone: a warm client's cached token keeps working across tests.
   }
@@ -390,12 +383,7 @@ class AtlasSandboxServer implements AtlasSandbox {
   }
 
   private takeFault(endpoint: AtlasEndpoint): AtlasFault | undefined {
-    const index = this.faults.findIndex((f) => faultMatches(f.on, endpoint));
-    const queued = this.faults[index];
-    if (!queued) return undefined;
-    queued.remaining -= 1;
-    if (queued.remaining === 0) this.faults.splice(index, 1);
-    return queued.fault;
+    return this.faults.take((on) => faultMatches(on, endpoint));
   }
 
   private async applyFault(exchange: Exchange, fault: AtlasFault): Promise<void> {

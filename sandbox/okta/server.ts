@@ -9,6 +9,7 @@
  * `answers.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue } from '../faults';
 import { LoopbackServer, readBody } from '../loopback';
 import { defaultErrorCode, errorAnswer, JSON_TYPE, oktaError } from './answers';
 import type { Answer } from './answers';
@@ -151,7 +152,7 @@ class OktaSandboxServer implements OktaSandbox {
   private readonly directory = new Directory();
   private readonly routes: readonly Route[];
   private recorded: Mutable<OktaRecordedRequest>[] = [];
-  private faults: { fault: OktaFault; on: OktaFaultTarget; remaining: number }[] = [];
+  private readonly faults = new FaultQueue<OktaFault, OktaFaultTarget>();
   private window: { endsAt: number; used: number } | undefined;
 
   constructor(opts: OktaSandboxOptions) {
@@ -219,13 +220,11 @@ class OktaSandboxServer implements OktaSandbox {
   }
 
   injectFault(fault: OktaFault, opts: { on?: OktaFaultTarget; times?: number } = {}): void {
-    const times = opts.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new RangeError(`injectFault: times must be a positive integer, got ${times}`);
-    this.faults.push({ fault, on: opts.on ?? 'any', remaining: times });
+    this.faults.add(fault, opts.on ?? 'any', opts.times);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   count(endpoint: OktaEndpoint): number {
@@ -235,7 +234,7 @@ class OktaSandboxServer implements OktaSandbox {
   reset(): void {
     this.directory.reset();
     this.recorded = [];
-    this.faults = [];
+    this.faults.clear();
     this.window = undefined;
   }
 
@@ -280,12 +279,7 @@ class OktaSandboxServer implements OktaSandbox {
 
   private takeFault(endpoint: OktaEndpoint): OktaFault | undefined {
     if (endpoint === 'other') return undefined;
-    const index = this.faults.findIndex((f) => f.on === 'any' || f.on === endpoint);
-    const queued = this.faults[index];
-    if (!queued) return undefined;
-    queued.remaining -= 1;
-    if (queued.remaining === 0) this.faults.splice(index, 1);
-    return queued.fault;
+    return this.faults.take((on) => on === 'any' || on === endpoint);
   }
 
   private async applyFault(exchange: Exchange, fault: OktaFault): Promise<void> {
