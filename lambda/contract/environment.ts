@@ -22,6 +22,9 @@ export const ONBOARDER_VARIABLES = [
   'BATCH_CONCURRENCY',
   'DEADLINE_MARGIN_MS',
   'LOG_LEVEL',
+  /** The connections file (section 11), read for section 12: which events' people are read from Okta. Optional. */
+  'CONNECTIONS_FILE',
+  'CONNECTIONS',
 ] as const;
 export type OnboarderVariable = (typeof ONBOARDER_VARIABLES)[number];
 

@@ -40,6 +40,8 @@ const variables = {
   ATLAS_INVITE_API: z._default(z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }), 'invites'),
   ROLE_MAPPING_FILE: optionalText,
   ROLE_MAPPING: optionalText,
+  CONNECTIONS_FILE: optionalText,
+  CONNECTIONS: optionalText,
   DEAD_LETTER_QUEUE_URL: z.optional(z.url({ error: 'must be an SQS queue URL' })),
   DRY_RUN: z._default(flag, false),
   ATLAS_MAX_ATTEMPTS: z._default(positiveInt(20), 5),
