@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../lambda/functions/onboarder/config';
+import { createHandler as createIngress } from '../lambda/functions/webhook-ingress/app';
 import { startOktaSandbox, type OktaSandbox } from '../sandbox';
 import {
   batch,
@@ -12,6 +13,7 @@ import {
   PROJECT_B,
   restEvent,
   RULES,
+  SOURCE_QUEUE_URL,
   sqsEvent,
   useWorld,
   type World,
@@ -141,6 +143,41 @@ describe('an Okta event without an address: the person read from Okta', () => {
     expect(okta.requests.map((r) => r.path)).toEqual(['/api/v1/users/00u%2F..%2F..%2Fgroups%3Fx%3D1']);
     // Okta has no such user: a leaver, whom the default rule file ignores.
     expect(body.results).toEqual([]);
+  });
+});
+
+describe('from Okta to an invitation: a delivery through the webhook ingress, the queue, the onboarder', () => {
+  const HOOK_SECRET = 'Basic b2t0YS1ob29rLXRlc3Q6aG9vay1zZWNyZXQ=';
+
+  it('a user whose login is not an address: the ingress queues the id, the onboarder reads Okta and invites Okta’s address', async () => {
+    world.addSecret(HOOK_SECRET);
+    world.aws.setSecret('hooks/okta', JSON.stringify({ values: [HOOK_SECRET] }));
+    const person = grace();
+    const env = { ...world.env, CONNECTIONS: JSON.stringify(connections()), ONBOARDING_QUEUE_URL: SOURCE_QUEUE_URL };
+    const ingress = createIngress(env, { logSink: (line) => world.logSink(line) });
+    const delivery = {
+      eventType: 'com.okta.event_hook',
+      eventTypeVersion: '1.0',
+      eventId: 'a6a4bd7c-0000-4000-8000-000000000001',
+      data: {
+        events: [
+          {
+            uuid: '9f1c0a2e-0000-4000-8000-000000000002',
+            published: '2026-11-30T09:00:00.000Z',
+            eventType: 'user.lifecycle.activate',
+            version: '0',
+            target: [{ id: person.id, type: 'User', alternateId: `ghopper${n}`, displayName: 'Grace Hopper', detailEntry: null }],
+          },
+        ],
+      },
+    };
+    const answer = await ingress(restEvent({ path: '/hooks/okta', headers: { authorization: HOOK_SECRET }, body: delivery }), lambdaContext());
+    expect(answer.statusCode).toBe(204);
+    const bodies = world.aws.sentMessages.filter((m) => m.queueUrl === SOURCE_QUEUE_URL).map((m) => JSON.parse(m.body) as { user: Record<string, unknown> });
+    expect(bodies).toEqual([expect.objectContaining({ type: 'user.created', origin: { connection: 'okta', userId: person.id }, user: {} })]);
+    expect(await batch(reading(), sqsEvent(bodies))).toEqual({ batchItemFailures: [] });
+    expect(world.atlas.invitations()).toEqual([expect.objectContaining({ groupId: PROJECT_A, username: person.email, roles: ['GROUP_READ_ONLY'] })]);
+    expect(deadLetters()).toEqual([]);
   });
 });
 
