@@ -4,8 +4,9 @@ import { readableLine } from './console-log';
 import { PortInUseError, startLocalGateway } from './gateway';
 
 /**
- * `npm start`: atlas-onboarder on one machine. The real handler behind a local API Gateway and SQS, with the Atlas
- * sandbox behind it, all on 127.0.0.1. No AWS account, no Atlas organization.
+ * `npm start`: atlas-onboarder on one machine. The real handlers (the onboarder, the webhook ingress) behind a local
+ * API Gateway and SQS, with the Atlas sandbox, the Okta stand-in and a local Secrets Manager behind them, all on
+ * 127.0.0.1. No AWS account, no Atlas organization, no Okta org.
  */
 
 const port = Number(process.env.PORT ?? 3000);
@@ -31,6 +32,14 @@ atlas-onboarder is running locally.
   Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
   Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta
+  Webhooks               ${
+    gateway.oktaConnection
+      ? `${base}${gateway.oktaConnection.route} (Okta event hook, Authorization: ${gateway.oktaConnection.secret}) -> the queue -> the onboarder,
+                         which reads each person from the Okta stand-in`
+      : process.env.CONNECTIONS || process.env.CONNECTIONS_FILE
+        ? `${base}/hooks/{name}, for the connections of ${process.env.CONNECTIONS ? 'CONNECTIONS (inline)' : process.env.CONNECTIONS_FILE}`
+        : 'none (ATLAS_SECRET_ID or AWS_ENDPOINT_URL_SECRETS_MANAGER is set: no local Okta connection)'
+  }
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
 Served on 127.0.0.1 only, for Host localhost or 127.0.0.1; a request from another web page (its Origin) is 403,
@@ -44,7 +53,12 @@ Try:
   curl -s ${base}/sandbox/invitations
   curl -s ${base}/queue/dead-letters
   curl -s ${base}/sandbox/okta
-  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'
+${
+  gateway.oktaConnection
+    ? `  curl -s -X POST ${base}${gateway.oktaConnection.route} -H 'authorization: ${gateway.oktaConnection.secret}' -H 'content-type: application/json' -d @examples/okta/delivery.json -w '%{http_code}\\n'
+`
+    : ''
+}  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'
 
 Ctrl-C stops everything. Decisions as they happen:
 `);
