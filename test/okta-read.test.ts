@@ -373,7 +373,12 @@ describe('events that are not read from Okta', () => {
     expect(await batch(world.handler(), event)).toEqual({ batchItemFailures: [] });
     expect(okta.requests).toEqual([]);
     expect(world.atlas.invitations()).toEqual([expect.objectContaining({ username: 'v1.person@example.com' })]);
-    expect(deadLetters()).toEqual([expect.objectContaining({ body: event.Records[1]!.body, attributes: expect.objectContaining({ errorCode: { DataType: 'String', StringValue: 'invalid_event' } }) })]);
+    expect(deadLetters()).toEqual([
+      expect.objectContaining({
+        body: event.Records[1]!.body,
+        attributes: expect.objectContaining({ errorCode: { DataType: 'String', StringValue: 'invalid_event' }, errorMessage: { DataType: 'String', StringValue: expect.stringContaining('user.email: is required: the onboarder has no connections file') } }),
+      }),
+    ]);
   });
 
   it('an origin naming a connection the file does not hold is refused: a dead letter, a 400 through the API', async () => {

@@ -71,13 +71,20 @@ export async function complete(request: ReceivedRequest, source: PersonSource | 
     if (!read.ok) return { kind: 'unread', error: read.error };
     return withPerson(event, read.value);
   }
-  return asSent(event, reach === 'reads' ? 'origin.userId is absent, so the person cannot be read' : origin ? 'its connection does not read people (no oktaOrgUrl and oktaApiSecretId)' : undefined);
+  const why = !origin
+    ? 'the event has no origin to read the person by'
+    : !source
+      ? 'the onboarder has no connections file (CONNECTIONS_FILE / CONNECTIONS) to read the person by'
+      : reach === 'reads'
+        ? 'origin.userId is absent, so the person cannot be read'
+        : 'its connection does not read people (no oktaOrgUrl and oktaApiSecretId)';
+  return asSent(event, why);
 }
 
 /** An event used as it came: it must name its person. */
-function asSent(event: QueuedEvent, why: string | undefined): Completion {
+function asSent(event: QueuedEvent, why: string): Completion {
   if (event.user.email !== undefined) return { kind: 'ready', request: { kind: 'event', event: { ...event, user: { ...event.user, email: event.user.email } } }, read: false };
-  return { kind: 'invalid', issues: [{ path: 'user.email', message: `is required: ${why ?? 'the event has no origin to read the person by'}` }] };
+  return { kind: 'invalid', issues: [{ path: 'user.email', message: `is required: ${why}` }] };
 }
 
 /**
