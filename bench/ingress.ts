@@ -40,7 +40,7 @@ export interface Size {
 
 export interface IngressResults {
   measuredAt: string;
-  /** The commit measured (with `+` when the work tree differed from it). */
+  /** The commit measured (with `+` when the code in the work tree differed from it). */
   commit: string;
   bundle: Record<'ingress' | 'onboarder', Size & { files: number; coldPath: Size }>;
   coldStart: { runs: number; eventsPerDelivery: number; total: Spread; import: Spread; firstDelivery: Spread; cpu: Spread; marginToOktaLimitMs: number; onboarderInterleaved: Spread };
@@ -87,7 +87,7 @@ function bundleOf(dir: string, metafile: Metafile, name: string) {
 function commitMeasured(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambda', 'infra', 'local', 'bench', 'package.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambda', 'infra', 'local', 'bench', 'package.json', ':!bench/results.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
     return dirty ? `${head}+` : head;
   } catch {
     return 'unknown';
