@@ -3,6 +3,7 @@ import type { AtlasSandbox, OktaSandbox } from '../sandbox';
 import { listenOnLoopback, readBody, startOktaSandbox } from '../sandbox';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
+import { startLocalIngress, type LocalIngress } from './hooks';
 import { seedOktaDemo } from './okta-demo';
 
 /**
@@ -23,6 +24,8 @@ export interface LocalGateway {
   /** The Okta stand-in (the demo people and groups of `okta-demo.ts`). */
   okta: OktaSandbox;
   deadLetters: DeadLetter[];
+  /** The webhook ingress at `/hooks/{name}` (`hooks.ts`): what it queued goes on to the handler. */
+  hooks: LocalIngress;
   close(): Promise<void>;
 }
 
@@ -45,21 +48,30 @@ export class PortInUseError extends Error {
 export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
   const local = await startLocalFunction(options.env, options.logSink);
   let okta: OktaSandbox;
+  let hooks: LocalIngress;
+  try {
+    hooks = await startLocalIngress(options.env, local, options.logSink);
+  } catch (err) {
+    await local.close();
+    throw err;
+  }
   try {
     okta = await startOktaSandbox();
     seedOktaDemo(okta);
   } catch (err) {
+    await hooks.close();
     await local.close();
     throw err;
   }
   let port = 0;
   const server = createServer((req, res) => {
-    route(req, res, local, okta, port).catch(() => send(res, 500, { error: 'internal_error' }));
+    route(req, res, local, hooks, okta, port).catch(() => send(res, 500, { error: 'internal_error' }));
   });
   try {
     port = await listenOnLoopback(server, options.port);
   } catch (err) {
     await okta.close();
+    await hooks.close();
     await local.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw err;
@@ -71,10 +83,12 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     atlasUrl: local.atlasUrl,
     okta,
     deadLetters: local.deadLetters,
+    hooks,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await okta.close();
+      await hooks.close();
       await local.close();
     },
   };
@@ -104,7 +118,7 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_MEDIA_TYPES = new Set(['application/json', 'application/scim+json']);
 
-async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, okta: OktaSandbox, port: number): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, hooks: LocalIngress, okta: OktaSandbox, port: number): Promise<void> {
   const refused = browserRefusal(req, port);
   if (refused) {
     // The body is left unread: close the connection rather than read on for the next request.
@@ -135,10 +149,12 @@ async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunc
     const answer = await local.handler({ Records: sqsRecords(bodies) }, localContext());
     return send(res, 200, { ...answer, deadLetters: local.deadLetters.slice(before) });
   }
-  // Everything else is API Gateway's: the function answers routes, methods and bodies itself.
+  // Everything else is API Gateway's: the functions answer routes, methods and bodies themselves; /hooks/ is the
+  // webhook ingress's, as on the deployed API.
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
   const event = httpApiEvent({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
-  const answer = (await local.handler(event, localContext())) as { statusCode: number; headers: Record<string, string>; body: string };
+  const handler = url.pathname.startsWith('/hooks/') ? hooks.handler : local.handler;
+  const answer = (await handler(event, localContext())) as { statusCode: number; headers: Record<string, string>; body: string };
   res.writeHead(answer.statusCode, answer.headers).end(answer.body);
 }
 

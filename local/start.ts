@@ -2,6 +2,7 @@ import { ConfigError } from '../lambda/functions/onboarder/config';
 import { OKTA_SANDBOX_TOKEN } from '../sandbox';
 import { readableLine } from './console-log';
 import { PortInUseError, startLocalGateway } from './gateway';
+import { localHookSecret } from './hooks';
 
 /**
  * `npm start`: atlas-onboarder on one machine. The real handler behind a local API Gateway and SQS, with the Atlas
@@ -24,12 +25,16 @@ try {
     },
   });
   const base = gateway.url.replace('127.0.0.1', 'localhost');
+  const hooks = gateway.hooks.connections;
+  const okta = hooks.find((c) => c.kind === 'okta-event-hook');
+  const sender = hooks.find((c) => c.kind === 'standard-webhooks');
   console.log(`
 atlas-onboarder is running locally.
 
   API (as API Gateway)   ${base}/events   ${base}/invites
   Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
+  Webhooks               ${hooks.map((c) => `${base}/hooks/${c.name} (${c.kind})`).join('   ') || 'no connections'}; each with a local secret
   Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
@@ -44,7 +49,9 @@ Try:
   curl -s ${base}/sandbox/invitations
   curl -s ${base}/queue/dead-letters
   curl -s ${base}/sandbox/okta
-  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'
+  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'${
+    sender ? `\n  ${process.env.PORT ? `PORT=${port} ` : ''}npm run send-webhook -- ${sender.name} examples/events/webhook-hire.json` : ''
+  }${okta ? `\n  curl -s ${base}/hooks/${okta.name} -H 'x-okta-verification-challenge: hello' -H '${okta.header}: ${localHookSecret(okta)}'` : ''}
 
 Ctrl-C stops everything. Decisions as they happen:
 `);
