@@ -4,9 +4,9 @@
  * fails the type-check on the other. Pure data: the function's cold path imports this file alone, not the contract's
  * schemas.
  *
- * Every metric carries the dimension {@link FUNCTION_DIMENSION} (the function's folder name, `onboarder`), and at
- * most one more, whose values are listed here: a dimension never holds an address, an id or a secret, and its
- * cardinality is known before deployment. A value outside its list is published as {@link OTHER_VALUE}.
+ * Every metric carries the dimension {@link FUNCTION_DIMENSION} (the function's folder name: `onboarder`,
+ * `webhook-ingress`), and at most one more, whose values are listed here: a dimension never holds an address, an id
+ * or a secret, and its cardinality is known before deployment. A value outside its list is published as {@link OTHER_VALUE}.
  */
 
 export const METRICS_NAMESPACE = 'AtlasOnboarder';
@@ -15,7 +15,7 @@ export const METRICS_NAMESPACE = 'AtlasOnboarder';
 export const FUNCTION_DIMENSION = 'Function';
 
 /** Its values: the functions' folder names (`lambda/functions/<name>/`), the same in every deployment. */
-export const METRIC_FUNCTIONS = ['onboarder'] as const;
+export const METRIC_FUNCTIONS = ['onboarder', 'webhook-ingress'] as const;
 export type MetricFunction = (typeof METRIC_FUNCTIONS)[number];
 
 /** Published in place of a dimension value that is not in its metric's list. */
@@ -51,6 +51,12 @@ export const METRICS = {
   DeadLetters: { unit: 'Count' },
   /** Faults of the deployment, not of a message: an unreadable or malformed secret, credentials Atlas refuses. */
   DeploymentFaults: { unit: 'Count' },
+  /**
+   * Webhook requests refused as unauthenticated (401, contract section 11): a missing or wrong secret header, a missing
+   * or bad Standard Webhooks signature, a timestamp outside the 5-minute window. No connection dimension: a connection's
+   * name is the deployment's, not the catalogue's, so it goes on the `request rejected` log line.
+   */
+  RejectedSignatures: { unit: 'Count' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;
