@@ -59,6 +59,17 @@ describe('authentication: a bearer token against every value of the secret', () 
   });
 });
 
+describe('metrics', () => {
+  it('publishes ScimRequests by status, Function scim', async () => {
+    const world = scimWorld();
+    await world.call({ path: '/Users' });
+    await world.call({ path: '/Users', authorization: 'Bearer nope-nope-nope' });
+    const emf = world.logs.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toContainEqual(expect.objectContaining({ Function: 'scim', Status: '200', ScimRequests: 1 }));
+    expect(emf).toContainEqual(expect.objectContaining({ Function: 'scim', Status: '401', ScimRequests: 1 }));
+  });
+});
+
 describe('bodies and content types', () => {
   it('takes application/scim+json with any parameters and application/json; refuses anything else with 415', async () => {
     const world = scimWorld();

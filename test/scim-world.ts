@@ -3,6 +3,7 @@ import type { HttpAnswer } from '../lambda/adapters/api-gateway';
 import { Failure } from '../lambda/failure';
 import { createScimApp, type ScimHandler, type TokenSource } from '../lambda/functions/scim/app';
 import { Logger } from '../lambda/log';
+import { Metrics } from '../lambda/metrics';
 import type { Directory } from '../lambda/scim/directory';
 import { httpApiEvent, restEvent } from '../local/events';
 import { MemoryDirectory } from './scim-memory-directory';
@@ -59,7 +60,7 @@ export function scimWorld(options: { tokens?: readonly string[]; directory?: Dir
   const tokens: TokenSource = () =>
     Promise.resolve(tokensFail ? { ok: false, error: new Failure('transient', 'SECRET_UNAVAILABLE', 'could not read the SCIM token secret') } : { ok: true, value: options.tokens ?? [TOKEN] });
   const log = new Logger('debug', (line) => logs.push(line), { service: 'atlas-onboarder-scim' });
-  const handler = createScimApp({ directory: options.directory ?? directory, tokens, log });
+  const handler = createScimApp({ directory: options.directory ?? directory, tokens, log, metrics: new Metrics('scim', (line) => logs.push(line)) });
   return {
     directory,
     handler,

@@ -4,7 +4,9 @@ import * as z from 'zod/mini';
 import { bodyBytes, isApiGatewayEvent, requestLine, shapeOf, utf8Text, type ApiGatewayEvent, type HttpAnswer } from '../../adapters/api-gateway';
 import { CachedSecret, createSecretsManagerClient } from '../../aws/secrets-manager';
 import type { Result } from '../../failure';
+import type { ScimStatus } from '../../contract/metrics';
 import { flushLogs, Logger, type LogSink } from '../../log';
+import { Metrics } from '../../metrics';
 import type { Directory } from '../../scim/directory';
 import { MAX_BODY_BYTES, scimError, type ScimAnswer, type ScimRequest } from '../../scim/protocol';
 import { answerScimRequest } from '../../scim/service';
@@ -33,6 +35,8 @@ export interface ScimApp {
   tokens: TokenSource;
   log: Logger;
   relay?: StreamRelay;
+  /** `ScimRequests` by status, and `DeploymentFaults` when the token secret cannot be read. */
+  metrics?: Metrics;
 }
 
 const PREFIX = '/scim/v2';
@@ -44,10 +48,20 @@ const PREFIX = '/scim/v2';
  * const handle = createScimApp({ directory, tokens: async () => ({ ok: true, value: ['s3cr3t'] }), log });
  * await handle(apiGatewayEvent);
  */
-export function createScimApp({ directory, tokens, log, relay }: ScimApp): ScimHandler {
+export function createScimApp({ directory, tokens, log, relay, metrics }: ScimApp): ScimHandler {
+  const countedTokens: TokenSource = async (timeoutMs) => {
+    const read = await tokens(timeoutMs);
+    if (!read.ok && read.error.details.deploymentFault) metrics?.count('DeploymentFaults');
+    return read;
+  };
   const handle: ScimHandler = async (event, context) => {
     const invocationLog = context?.awsRequestId ? log.child({ awsRequestId: context.awsRequestId }) : log;
-    if (isApiGatewayEvent(event)) return toHttp(await answerApiGateway(event, { directory, tokens, log: invocationLog }));
+    if (isApiGatewayEvent(event)) {
+      const answer = await answerApiGateway(event, { directory, tokens: countedTokens, log: invocationLog });
+      // Any status outside the catalogue's list is published as `other`.
+      metrics?.count('ScimRequests', String(answer.status) as ScimStatus);
+      return toHttp(answer);
+    }
     if (isStreamEvent(event)) {
       if (relay) return relay(event, invocationLog);
       // Answered as a success the records would be lost: failing keeps them on the stream until a relay is wired.
@@ -61,6 +75,7 @@ export function createScimApp({ directory, tokens, log, relay }: ScimApp): ScimH
     try {
       return await handle(event, context);
     } finally {
+      metrics?.flush();
       flushLogs();
     }
   };
@@ -84,7 +99,13 @@ const tokenSecret = z.object({ values: z.array(z.string().check(z.minLength(1)))
 export function createHandler(env: Record<string, string | undefined>, directoryFactory: DirectoryFactory, options: HandlerOptions = {}): ScimHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder-scim' });
-  return createScimApp({ directory: directoryFactory(config, env, log), tokens: options.tokens ?? tokenSecretReader(config, env, log), log, ...(options.relay && { relay: options.relay }) });
+  return createScimApp({
+    directory: directoryFactory(config, env, log),
+    tokens: options.tokens ?? tokenSecretReader(config, env, log),
+    log,
+    metrics: new Metrics('scim', options.logSink),
+    ...(options.relay && { relay: options.relay }),
+  });
 }
 
 function tokenSecretReader(config: Config, env: Record<string, string | undefined>, log: Logger): TokenSource {
