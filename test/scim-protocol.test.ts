@@ -201,6 +201,8 @@ describe('list: filter, paging and projection', () => {
     const only = (await world.call({ path: `/Users/${id}?attributes=userName,name.givenName` })).json!;
     expect(Object.keys(only).sort()).toEqual(['id', 'meta', 'name', 'schemas', 'userName']);
     expect(only.name).toEqual({ givenName: 'Ada' });
+    await patch(world, `/Users/${id}`, { op: 'add', path: 'emails', value: [{ type: 'work', value: 'ada@contoso.com', primary: true }] });
+    expect((await world.call({ path: `/Users/${id}?attributes=emails.value` })).json!.emails).toEqual([{ value: 'ada@contoso.com' }]);
     const without = (await world.call({ path: `/Users?excludedAttributes=title,groups` })).json!.Resources as Record<string, unknown>[];
     expect(without[0]).not.toHaveProperty('title');
     expect(without[0]).not.toHaveProperty('groups');

@@ -80,9 +80,10 @@ export function projected(resource: Record<string, unknown>, projection: Project
       if (projection.attributes.includes(lower)) result[key] = value;
       else {
         const subs = projection.attributes.filter((a) => a.startsWith(`${lower}.`) || a.startsWith(`${lower}:`)).map((a) => a.slice(lower.length + 1));
-        if (subs.length > 0 && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-          result[key] = Object.fromEntries(Object.entries(value).filter(([sub]) => subs.includes(sub.toLowerCase())));
-        }
+        const pick = (element: unknown) =>
+          typeof element === 'object' && element !== null ? Object.fromEntries(Object.entries(element).filter(([sub]) => subs.includes(sub.toLowerCase()))) : element;
+        // A complex attribute keeps the sub-attributes asked for; a multi-valued one keeps them in each value.
+        if (subs.length > 0 && typeof value === 'object' && value !== null) result[key] = Array.isArray(value) ? value.map(pick) : pick(value);
       }
     } else if (!projection.excluded.includes(lower)) result[key] = value;
   }
