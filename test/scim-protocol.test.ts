@@ -306,6 +306,10 @@ describe('PATCH of a group', () => {
     expect(world.directory.members.get(group)!.size).toBe(0);
     await patch(world, `/Groups/${group}`, { op: 'add', value: { members: [{ value: a }] } }, { op: 'add', path: 'members', value: [{ value: 'no-such-user' }] });
     expect([...world.directory.members.get(group)!]).toEqual([a]);
+    // Okta's no-path form replaces the list (and renames in the same operation).
+    await patch(world, `/Groups/${group}`, { op: 'replace', value: { id: group, displayName: 'g2', members: [{ value: b }, { value: c }] } });
+    expect([...world.directory.members.get(group)!].sort()).toEqual([b, c].sort());
+    expect(world.directory.groups.get(group)!.attributes.displayName).toBe('g2');
     expectError(await patch(world, `/Groups/${group}`, { op: 'add', path: 'members', value: [{ display: 'no value' }] }), 400, 'invalidValue');
     expectError(await patch(world, '/Groups/missing', { op: 'add', path: 'members', value: [{ value: a }] }), 404);
     expectError(await patch(world, '/Groups/missing', { op: 'replace', path: 'displayName', value: 'x' }), 404);
