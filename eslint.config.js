@@ -14,6 +14,9 @@ import tseslint from 'typescript-eslint';
  *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
  *   functions/<name>/  one composition root each: never another function's folder
  *   functions/webhook-ingress/  and never atlas/ or undici: it verifies and queues, Atlas is the onboarder's
+ *   scim/       the SCIM service, pure of AWS: no SDK, no AWS shape, no HTTP client; never adapters/, aws/, atlas/,
+ *               functions/ (the DynamoDB directory reaches it through the port scim/directory.ts)
+ *   functions/scim/  and never atlas/ or undici: the scim bundle holds no Atlas client code (contract section 9)
  *   lambda/     never infra/, local/, bench/, test/, sandbox/
  *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
  *   sandbox/    nothing of lambda/ (a stand-in that shares code with what it stands in for could pass a bug on both sides)
@@ -48,6 +51,19 @@ const layering = [
     ['lambda/functions/webhook-ingress/**'],
     { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' },
     folders(['atlas'], 'The webhook ingress only verifies and queues: it holds no Atlas client code (contract section 9).'),
+    HTTP_CLIENT,
+  ),
+  layer(
+    ['lambda/scim/**'],
+    folders(['adapters', 'aws', 'atlas', 'functions'], 'scim/ is the SCIM service, pure of AWS: it reaches the directory through its port.'),
+    SDK,
+    AWS_SHAPES,
+    HTTP_CLIENT,
+  ),
+  layer(
+    ['lambda/functions/scim/**'],
+    { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' },
+    folders(['atlas'], 'The scim function holds no Atlas client code (contract section 9).'),
     HTTP_CLIENT,
   ),
   {

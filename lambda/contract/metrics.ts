@@ -15,7 +15,7 @@ export const METRICS_NAMESPACE = 'AtlasOnboarder';
 export const FUNCTION_DIMENSION = 'Function';
 
 /** Its values: the functions' folder names (`lambda/functions/<name>/`), the same in every deployment. */
-export const METRIC_FUNCTIONS = ['onboarder', 'webhook-ingress'] as const;
+export const METRIC_FUNCTIONS = ['onboarder', 'webhook-ingress', 'scim'] as const;
 export type MetricFunction = (typeof METRIC_FUNCTIONS)[number];
 
 /** Published in place of a dimension value that is not in its metric's list. */
@@ -28,6 +28,10 @@ export type ResultStatusValue = (typeof RESULT_STATUSES)[number];
 /** How Atlas answered one request: success, or the kind of its failure (a request with no answer is `transient`). */
 export const ATLAS_CALL_OUTCOMES = ['ok', 'transient', 'permanent', 'conflict'] as const;
 export type AtlasCallOutcome = (typeof ATLAS_CALL_OUTCOMES)[number];
+
+/** The statuses the scim function answers with (contract sections 10 and 14); any other is published as `other`. */
+export const SCIM_STATUSES = ['200', '201', '204', '400', '401', '404', '405', '409', '413', '415', '500', '503'] as const;
+export type ScimStatus = (typeof SCIM_STATUSES)[number];
 
 export type MetricUnit = 'Count' | 'Milliseconds';
 
@@ -57,6 +61,8 @@ export const METRICS = {
    * name is the deployment's, not the catalogue's, so it goes on the `request rejected` log line.
    */
   RejectedSignatures: { unit: 'Count' },
+  /** Requests to the scim function's API, by the HTTP status it answered (a 401 is a rejected bearer token). */
+  ScimRequests: { unit: 'Count', dimension: 'Status', values: SCIM_STATUSES },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;
