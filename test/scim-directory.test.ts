@@ -37,6 +37,11 @@ describe('users: create and read back', () => {
     expect(valueOf(await directory.getUser('no-such-user'))).toBeUndefined();
   });
 
+  it('refuses for good a user over DynamoDB\u2019s 400 KB item limit (a retry would not help)', async () => {
+    const result = await directory.createUser(scimUser(unique('huge'), { notes: 'x'.repeat(420_000) }));
+    expect(result).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'invalid_value' } });
+  });
+
   it('refuses a user without a userName', async () => {
     const result = await directory.createUser({ active: true });
     expect(result).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'invalid_value' } });

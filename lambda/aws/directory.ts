@@ -580,6 +580,8 @@ export class DynamoDbDirectory implements Directory {
         const failed = (role: Role) => reasons.some((reason, i) => reason.Code === 'ConditionalCheckFailed' && writes[i]?.role === role);
         if (failed('unique')) return { ok: false, error: new Failure('conflict', 'uniqueness', `${operation}: the ${operation.endsWith('Group') ? 'displayName' : 'userName'} is already taken`) };
         if (failed('resource')) return { ok: false, error: new Failure('transient', 'changed_concurrently', `${operation}: ${id} changed while it was being written`) };
+        // An item DynamoDB refuses as such (over 400 KB, a key over 2 KB): asking again will not help.
+        if (reasons.some((reason) => reason.Code === 'ValidationError')) return { ok: false, error: new Failure('permanent', 'invalid_value', `${operation}: DynamoDB refused an item of ${id} (ValidationError)`) };
         const conflicted = reasons.some((reason) => reason.Code === 'TransactionConflict');
         if (!conflicted || attempt >= ATTEMPTS) throw err;
         await pause(attempt);
