@@ -17,6 +17,8 @@ import { dirname, join } from 'node:path';
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`: the value for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
   readonly endpoint: string;
+  /** Settles once DynamoDB Local answers (or failed to start, with what it printed). */
+  readonly ready: Promise<void>;
   /** Stops DynamoDB Local and waits for the Java process to exit. */
   stop(): Promise<void>;
 }
@@ -86,25 +88,37 @@ const GUARD = 'java "$@" & java=$!; trap \'kill $java 2>/dev/null; exit 143\' IN
  * await dynamo.stop();
  */
 export async function startDynamoDbLocal(opts: { port?: number } = {}): Promise<DynamoDbLocal> {
-  requireJava();
-  const home = dynamoDbLocalHome();
   // A port found free may be taken before Java binds it: try again on another.
   for (let attempt = 1; ; attempt++) {
-    const port = opts.port ?? (await freePort());
-    // C1 only and the serial collector: DynamoDB Local answers in about half the time, which a test run notices more
-    // than peak throughput.
-    const args = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port), '-disableTelemetry'];
-    // Its own process group, so that a forced stop reaches Java too (the guard's pipe does the rest).
-    const child = spawn('sh', ['-c', GUARD, 'sh', ...args], { cwd: home, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const endpoint = `http://127.0.0.1:${port}`;
+    const dynamo = await launchDynamoDbLocal(opts);
     try {
-      await waitUntilReady(child, endpoint);
-      return { endpoint, stop: () => stopGuarded(child) };
+      await dynamo.ready;
+      return dynamo;
     } catch (err) {
-      await stopGuarded(child);
+      await dynamo.stop();
       if (attempt >= 3 || opts.port !== undefined) throw err;
     }
   }
+}
+
+/**
+ * Starts DynamoDB Local and resolves as soon as the JVM is launched, with `ready` still pending: a test run hands the
+ * endpoint out at once and lets the JVM start while the first test files run.
+ */
+export async function launchDynamoDbLocal(opts: { port?: number } = {}): Promise<DynamoDbLocal> {
+  requireJava();
+  const home = dynamoDbLocalHome();
+  const port = opts.port ?? (await freePort());
+  // C1 only and the serial collector: DynamoDB Local answers in about half the time, which a test run notices more
+  // than peak throughput.
+  const args = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port), '-disableTelemetry'];
+  // Its own process group, so that a forced stop reaches Java too (the guard's pipe does the rest).
+  const child = spawn('sh', ['-c', GUARD, 'sh', ...args], { cwd: home, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const ready = waitUntilReady(child, endpoint);
+  // Whoever launches may look at `ready` later, or never (the endpoint alone is enough to poll).
+  ready.catch(() => {});
+  return { endpoint, ready, stop: () => stopGuarded(child) };
 }
 
 async function waitUntilReady(child: ChildProcess, endpoint: string): Promise<void> {

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDirectory } from '../lambda/aws/directory';
 import type { Directory } from '../lambda/scim/directory';
-import { dynamoDbEndpoint, newDirectoryTable, scimUser, valueOf, type DirectoryTable } from './scim-dynamodb';
+import { DYNAMODB_WAIT_MS, dynamoDbEndpoint, newDirectoryTable, scimUser, valueOf, type DirectoryTable } from './scim-dynamodb';
 
 /** The SCIM directory on a real DynamoDB (DynamoDB Local), through the port the service uses. */
 
@@ -17,7 +17,7 @@ const unique = (name: string) => `${name}.${++counter}@example.com`;
 beforeAll(async () => {
   table = await newDirectoryTable('directory');
   directory = table.directory();
-});
+}, DYNAMODB_WAIT_MS);
 
 describe('users: create and read back', () => {
   it('stores the attributes as given, with id, version 1 and timestamps of its own', async () => {
@@ -307,7 +307,7 @@ describe('DynamoDB failing: transient, and no user data in the message', () => {
   });
 
   it('a missing table is a transient fault of the deployment', async () => {
-    const result = await at(dynamoDbEndpoint(), 'no-such-table').getUser('x');
+    const result = await at(await dynamoDbEndpoint(), 'no-such-table').getUser('x');
     expect(result).toMatchObject({ ok: false, error: { kind: 'transient', details: { deploymentFault: true } } });
   });
 });

@@ -15,12 +15,29 @@ export interface DirectoryTable {
   directory(options?: Partial<DynamoDbDirectoryOptions>): DynamoDbDirectory;
 }
 
-export function dynamoDbEndpoint(): string {
-  return inject('dynamoDbEndpoint');
+/** How long a file waits for the run's DynamoDB Local to answer (its JVM starts while other files run). */
+export const DYNAMODB_WAIT_MS = 90_000;
+
+/** The run's DynamoDB Local, once it answers. */
+export async function dynamoDbEndpoint(): Promise<string> {
+  const error = inject('dynamoDbError');
+  if (error) throw new Error(error);
+  const endpoint = inject('dynamoDbEndpoint');
+  const deadline = Date.now() + DYNAMODB_WAIT_MS;
+  for (;;) {
+    try {
+      // Any answer at all means it is listening.
+      await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+      return endpoint;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer at ${endpoint} within ${DYNAMODB_WAIT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 export async function newDirectoryTable(label: string): Promise<DirectoryTable> {
-  const client = localDynamoDbClient(dynamoDbEndpoint());
+  const client = localDynamoDbClient(await dynamoDbEndpoint());
   const tableName = `scim-${label}-${randomUUID().slice(0, 8)}`;
   const streamArn = await createDirectoryTable(client, tableName);
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

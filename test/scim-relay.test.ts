@@ -8,7 +8,7 @@ import type { Directory, StoredUser } from '../lambda/scim/directory';
 import { relayChanges, type OnboardingEventFor } from '../lambda/scim/relay';
 import { startStreamPoller, type StreamPoller } from '../local/dynamodb-stream-poller';
 import { startAwsEndpoints, type AwsEndpoints } from '../sandbox';
-import { dynamoDbEndpoint, newDirectoryTable, scimUser, valueOf } from './scim-dynamodb';
+import { DYNAMODB_WAIT_MS, dynamoDbEndpoint, newDirectoryTable, scimUser, valueOf } from './scim-dynamodb';
 
 /**
  * Directory changes become onboarding events (contract section 14): the real directory on DynamoDB Local, its stream
@@ -58,14 +58,14 @@ beforeAll(async () => {
   const queue = sqsQueueActions({ AWS_ENDPOINT_URL_SQS: aws.url, AWS_REGION: 'us-east-1' });
   const log = new Logger('debug', (line) => logs.push(line));
   poller = startStreamPoller({
-    endpoint: dynamoDbEndpoint(),
+    endpoint: await dynamoDbEndpoint(),
     streamArn: table.streamArn,
     handler: (event) => relayStreamBatch(event, (changes) => relayChanges(changes, { directory, queue, onboardingQueueUrl: QUEUE_URL, onboardingEventFor, log })),
     retryBaseMs: 20,
     retryMaxMs: 200,
     onRetry: (info) => retries.push(info),
   });
-});
+}, DYNAMODB_WAIT_MS);
 
 afterAll(async () => {
   await poller?.stop();
