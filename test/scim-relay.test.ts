@@ -1,6 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { relayStreamBatch } from '../lambda/adapters/dynamodb-stream';
+import { compareSequenceNumbers, directoryChangesOf, relayStreamBatch } from '../lambda/adapters/dynamodb-stream';
 import { sqsQueueActions } from '../lambda/aws/sqs';
 import { queuedEvent } from '../lambda/core/requests';
 import { Logger } from '../lambda/log';
@@ -190,5 +190,46 @@ describe('SQS failing at the moment of the change', () => {
     const refusing = { enqueue: () => Promise.reject(Object.assign(new Error('down'), { name: 'InternalError' })), deadLetter: () => Promise.resolve() };
     const deps = { directory, queue: refusing, onboardingQueueUrl: QUEUE_URL, onboardingEventFor, log: new Logger('warn', () => {}) };
     expect(await relayStreamBatch({ Records: records }, (changes) => relayChanges(changes, deps))).toEqual({ batchItemFailures: [{ itemIdentifier: '500000000000000000000' }] });
+  });
+});
+
+describe('which stream records say something about a user (the adapter alone)', () => {
+  const image = (id: string, doc: object, extra: Record<string, { S: string }> = {}) => ({
+    pk: { S: `USER#${id}` },
+    sk: { S: 'USER' },
+    id: { S: id },
+    version: { N: '2' },
+    created: { S: '2026-11-30T00:00:00.000Z' },
+    lastModified: { S: '2026-11-30T00:00:00.000Z' },
+    doc: { S: JSON.stringify(doc) },
+    ...extra,
+  });
+  const record = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', pk: string, sk: string, images: Pick<DynamoDBRecord['dynamodb'] & object, 'NewImage' | 'OldImage'> = {}, seq = '100'): DynamoDBRecord => ({
+    eventID: `e-${seq}`,
+    eventName,
+    dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, SequenceNumber: seq, ...images },
+  });
+
+  it('keeps users, user-side memberships and group renames; ignores the rest', () => {
+    const changes = directoryChangesOf([
+      record('REMOVE', 'USER#u1', 'USER', { OldImage: image('u1', { userName: 'a@example.com' }) }, '1'),
+      record('INSERT', 'USER#u2', 'GROUP#g1', {}, '2'),
+      record('INSERT', 'GROUP#g1', 'MEMBER#u2', {}, '3'),
+      record('MODIFY', 'USER#u2', 'GROUP#g1', {}, '4'),
+      record('MODIFY', 'GROUP#g1', 'GROUP', { OldImage: { displayName: { S: 'Old' } }, NewImage: { displayName: { S: 'New' } } }, '5'),
+      record('MODIFY', 'GROUP#g2', 'GROUP', { OldImage: { displayName: { S: 'Same' } }, NewImage: { displayName: { S: 'Same' } } }, '6'),
+      record('INSERT', 'USERNAME#a@example.com', 'UNIQUE', {}, '7'),
+      record('INSERT', 'USERS', 'u3', {}, '8'),
+    ]);
+    expect(changes).toEqual([
+      { kind: 'user', userId: 'u1', before: expect.objectContaining({ id: 'u1', version: 2, attributes: { userName: 'a@example.com' } }), record: { eventId: 'e-1', sequenceNumber: '1' } },
+      { kind: 'membership', userId: 'u2', groupId: 'g1', record: { eventId: 'e-2', sequenceNumber: '2' } },
+      { kind: 'group-renamed', groupId: 'g1', record: { eventId: 'e-5', sequenceNumber: '5' } },
+    ]);
+  });
+
+  it('orders sequence numbers as numbers, not as text', () => {
+    expect(compareSequenceNumbers('99', '100')).toBeLessThan(0);
+    expect(compareSequenceNumbers('300000000000000000001', '300000000000000000000')).toBeGreaterThan(0);
   });
 });
