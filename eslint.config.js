@@ -12,6 +12,8 @@ import tseslint from 'typescript-eslint';
  *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, functions/
  *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
  *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
+ *   scim/directory-layout.ts, scim/relay.ts: the directory's item keys and the change relay, pure of I/O: no SDK,
+ *               no AWS shape, no HTTP client; never aws/, atlas/, functions/ (they reach DynamoDB and SQS through ports)
  *   functions/<name>/  one composition root each: never another function's folder
  *   functions/webhook-ingress/  and never atlas/ or undici: it verifies and queues, Atlas is the onboarder's
  *   scim/       the SCIM service, pure of AWS: no SDK, no AWS shape, no HTTP client; never adapters/, aws/, atlas/,
@@ -20,6 +22,7 @@ import tseslint from 'typescript-eslint';
  *   lambda/     never infra/, local/, bench/, test/, sandbox/
  *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
  *   sandbox/    nothing of lambda/ (a stand-in that shares code with what it stands in for could pass a bug on both sides)
+ *   local/dynamodb-*.ts: DynamoDB Local and the stream poller emulate AWS, so they share nothing with lambda/ either
  */
 const OUTSIDE_LAMBDA = { regex: '^(\\.\\./)+(infra|local|bench|test|sandbox)(/|$)', message: 'lambda/ ships alone: it never imports the tools around it.' };
 const SDK = { regex: '^@aws-sdk/', message: 'Only lambda/aws/ talks to the AWS SDK.' };
@@ -46,6 +49,13 @@ const layering = [
   },
   layer(['lambda/adapters/**'], folders(['atlas', 'aws', 'functions'], 'adapters/ reach Atlas and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
   layer(['lambda/aws/**'], folders(['core', 'atlas', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core or Atlas code.'), HTTP_CLIENT),
+  layer(
+    ['lambda/scim/directory-layout.ts', 'lambda/scim/relay.ts'],
+    folders(['aws', 'atlas', 'functions'], 'The directory layout and the change relay reach DynamoDB and SQS only through ports.'),
+    SDK,
+    AWS_SHAPES,
+    HTTP_CLIENT,
+  ),
   layer(['lambda/functions/**'], { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' }),
   layer(
     ['lambda/functions/webhook-ingress/**'],
@@ -83,6 +93,10 @@ const layering = [
         { patterns: [{ regex: '^\\.\\./lambda/(?!contract(/|$)|preview/)', message: 'check-rules reads the function only through lambda/contract and lambda/preview/.' }] },
       ],
     },
+  },
+  {
+    files: ['local/dynamodb-*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./lambda(/|$)', message: 'The AWS emulators share no code with the function they serve.' }] }] },
   },
   {
     files: ['sandbox/**'],
