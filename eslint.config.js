@@ -12,12 +12,11 @@ import tseslint from 'typescript-eslint';
  *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, functions/
  *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
  *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
- *   scim/directory-layout.ts, scim/relay.ts: the directory's item keys and the change relay, pure of I/O: no SDK,
- *               no AWS shape, no HTTP client; never aws/, atlas/, functions/ (they reach DynamoDB and SQS through ports)
  *   functions/<name>/  one composition root each: never another function's folder
  *   functions/webhook-ingress/  and never atlas/ or undici: it verifies and queues, Atlas is the onboarder's
- *   scim/       the SCIM service, pure of AWS: no SDK, no AWS shape, no HTTP client; never adapters/, aws/, atlas/,
- *               functions/ (the DynamoDB directory reaches it through the port scim/directory.ts)
+ *   scim/       the SCIM service, the directory's item keys and the change relay, pure of AWS: no SDK, no AWS shape, no
+ *               HTTP client; never adapters/, aws/, atlas/, functions/ (DynamoDB and SQS are reached through ports:
+ *               scim/directory.ts, the relay's ChangeQueue; the stream adapter reads records into scim/changes.ts)
  *   functions/scim/  and never atlas/ or undici: the scim bundle holds no Atlas client code (contract section 9)
  *   lambda/     never infra/, local/, bench/, test/, sandbox/
  *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
@@ -49,13 +48,6 @@ const layering = [
   },
   layer(['lambda/adapters/**'], folders(['atlas', 'aws', 'functions'], 'adapters/ reach Atlas and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
   layer(['lambda/aws/**'], folders(['core', 'atlas', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core or Atlas code.'), HTTP_CLIENT),
-  layer(
-    ['lambda/scim/directory-layout.ts', 'lambda/scim/relay.ts'],
-    folders(['aws', 'atlas', 'functions'], 'The directory layout and the change relay reach DynamoDB and SQS only through ports.'),
-    SDK,
-    AWS_SHAPES,
-    HTTP_CLIENT,
-  ),
   layer(['lambda/functions/**'], { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' }),
   layer(
     ['lambda/functions/webhook-ingress/**'],

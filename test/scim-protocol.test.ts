@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Failure } from '../lambda/failure';
-import { createHandler } from '../lambda/functions/scim/app';
 import { ConfigError, loadConfig } from '../lambda/functions/scim/config';
-import { unwiredDirectory } from '../lambda/functions/scim/unwired-directory';
 import { NEXT_TOKEN, scimWorld, TOKEN, type ScimReply, type ScimWorld } from './scim-world';
 
 /** The SCIM protocol as RFC 7644 and contract sections 10 and 14 state it, around the provider replays. */
@@ -324,14 +322,6 @@ describe('the directory failing for now', () => {
     expectError(reply, 503);
     expect(reply.headers['retry-after']).toBe('5');
     expect(reply.text).not.toContain('ProvisionedThroughput');
-  });
-
-  it('is every authenticated answer of a handler built before the DynamoDB directory is merged', async () => {
-    const env = { SCIM_TOKEN_SECRET_ID: 'scim/token', SCIM_TABLE_NAME: 'scim-directory', ONBOARDING_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding' };
-    const handler = createHandler(env, unwiredDirectory, { tokens: () => Promise.resolve({ ok: true, value: [TOKEN] }), logSink: () => undefined });
-    const { restEvent } = await import('../local/events');
-    const answer = (await handler(restEvent({ method: 'GET', path: '/scim/v2/Users', headers: { authorization: `Bearer ${TOKEN}` } }))) as { statusCode: number };
-    expect(answer.statusCode).toBe(503);
   });
 });
 

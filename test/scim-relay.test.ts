@@ -1,6 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareSequenceNumbers, directoryChangesOf, relayStreamBatch } from '../lambda/adapters/dynamodb-stream';
+import { directoryChangesOf, relayStreamBatch } from '../lambda/adapters/dynamodb-stream';
+import { compareSequenceNumbers } from '../lambda/scim/changes';
 import { sqsQueueActions } from '../lambda/aws/sqs';
 import { queuedEvent } from '../lambda/core/requests';
 import { Logger } from '../lambda/log';

@@ -1,5 +1,6 @@
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StoredUser } from '../scim/directory';
+import type { DirectoryChange, RecordRef, RelayOutcome } from '../scim/changes';
 import { GROUP_PREFIX, GROUP_SK, USER_PREFIX, USER_SK, storedResourceOf } from '../scim/directory-layout';
 
 /**
@@ -13,28 +14,6 @@ import { GROUP_PREFIX, GROUP_SK, USER_PREFIX, USER_SK, storedResourceOf } from '
  * - a group item whose `displayName` changed: a `group-renamed` change (every member's `groups` changed).
  * Everything else (uniqueness and lookup items, list items, a group created or deleted without members) says nothing.
  */
-
-/** Where a change came from: what the event id is made of, and what to name when it must be retried. */
-export interface RecordRef {
-  /** The stream record's `eventID`. */
-  eventId: string;
-  sequenceNumber: string;
-  /** ISO 8601, from `ApproximateCreationDateTime`. */
-  occurredAt?: string;
-}
-
-export type DirectoryChange =
-  | { kind: 'user'; userId: string; before?: StoredUser; after?: StoredUser; record: RecordRef }
-  | { kind: 'membership'; userId: string; groupId: string; record: RecordRef }
-  | { kind: 'group-renamed'; groupId: string; record: RecordRef };
-
-/**
- * What the relay answers for a batch: the sequence number of the first record it could not relay, if any (Lambda
- * retries the batch from there onward).
- */
-export interface RelayOutcome {
-  failedSequenceNumber?: string;
-}
 
 /**
  * The directory changes a batch of stream records carries, in the records' order.
@@ -96,9 +75,4 @@ function resourceOf(image: Record<string, AttributeValue> | undefined): StoredUs
   } catch {
     return undefined;
   }
-}
-
-/** Orders two stream sequence numbers (decimal strings of up to 40 digits). */
-export function compareSequenceNumbers(a: string, b: string): number {
-  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { emailAddress, type OnboardingEvent } from '../core/requests';
 import type { GroupRef, ScimAttributes, StoredUser } from './directory';
+import type { OnboardingEventFor } from './relay';
 import { ENTERPRISE_SCHEMA, isRecord } from './protocol';
 
 /**
@@ -52,8 +53,8 @@ export interface EventOf {
   change: 'created' | 'updated' | 'deleted';
   /** The event id, deterministic for the change (the relay's: a redelivered change makes the same event). */
   id: string;
-  /** ISO 8601, when the change happened. */
-  occurredAt: string;
+  /** ISO 8601, when the change happened (the stream record's time; absent when unknown). */
+  occurredAt?: string;
 }
 
 /**
@@ -72,7 +73,7 @@ export function onboardingEventFor({ user, groups, change, id, occurredAt }: Eve
     id,
     source: 'sso',
     type,
-    occurredAt,
+    ...(occurredAt !== undefined && { occurredAt }),
     user: {
       email: values.email,
       ...(values.department !== undefined && { department: values.department }),
@@ -107,3 +108,14 @@ function workAddress(attributes: ScimAttributes): Record<string, unknown> | unde
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value.slice(0, MAX_FIELD) : undefined;
 }
+
+/**
+ * {@link onboardingEventFor} in the relay's terms (lambda/scim/relay.ts): a deleted user (`undefined`) is taken at
+ * their last state from the stream, `created` when the relayed batch holds the user's creation.
+ */
+export const relayedEventFor: OnboardingEventFor = (user, groups, context) => {
+  const subject = user ?? context.previous;
+  if (subject === undefined) return undefined;
+  const change = user === undefined ? 'deleted' : context.created ? 'created' : 'updated';
+  return onboardingEventFor({ user: subject, groups, change, id: context.eventId, ...(context.occurredAt !== undefined && { occurredAt: context.occurredAt }) });
+};

@@ -1,8 +1,6 @@
-import type { DirectoryChange, RecordRef, RelayOutcome } from '../adapters/dynamodb-stream';
-import { compareSequenceNumbers } from '../adapters/dynamodb-stream';
-import type { OnboardingQueue } from '../adapters/webhooks/ingress';
 import { mapConcurrently } from '../concurrency';
 import type { Logger } from '../log';
+import { compareSequenceNumbers, type DirectoryChange, type RecordRef, type RelayOutcome } from './changes';
 import type { Directory, GroupRef, StoredUser } from './directory';
 
 /**
@@ -34,9 +32,15 @@ export interface EventContext {
  */
 export type OnboardingEventFor = (user: StoredUser | undefined, groups: GroupRef[], context: EventContext) => object | undefined;
 
+/** The onboarding queue, as the relay needs it (lambda/aws/sqs.ts implements it). */
+export interface ChangeQueue {
+  /** Sends every body to the queue (SendMessageBatch by tens); throws unless SQS accepted all. */
+  enqueue(queueUrl: string, bodies: readonly string[], timeoutMs: number): Promise<void>;
+}
+
 export interface RelayDeps {
   directory: Directory;
-  queue: OnboardingQueue;
+  queue: ChangeQueue;
   onboardingQueueUrl: string;
   onboardingEventFor: OnboardingEventFor;
   log: Logger;

@@ -1,14 +1,18 @@
 import '../../zod-messages';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { bodyBytes, isApiGatewayEvent, requestLine, shapeOf, utf8Text, type ApiGatewayEvent, type HttpAnswer } from '../../adapters/api-gateway';
+import { relayStreamBatch } from '../../adapters/dynamodb-stream';
 import { CachedSecret, createSecretsManagerClient } from '../../aws/secrets-manager';
+import { sqsQueueActions } from '../../aws/sqs';
 import type { Result } from '../../failure';
 import type { ScimStatus } from '../../contract/metrics';
 import { flushLogs, Logger, type LogSink } from '../../log';
 import { Metrics } from '../../metrics';
 import type { Directory } from '../../scim/directory';
 import { MAX_BODY_BYTES, scimError, type ScimAnswer, type ScimRequest } from '../../scim/protocol';
+import { relayedEventFor } from '../../scim/events';
+import { relayChanges, type ChangeQueue } from '../../scim/relay';
 import { answerScimRequest } from '../../scim/service';
 import { loadConfig, type Config } from './config';
 
@@ -86,6 +90,7 @@ export interface HandlerOptions {
   logSink?: LogSink;
   /** The bearer token values in place of Secrets Manager. */
   tokens?: TokenSource;
+  /** The change relay in place of the one on the directory and SQS (tests). */
   relay?: StreamRelay;
 }
 
@@ -99,13 +104,27 @@ const tokenSecret = z.object({ values: z.array(z.string().check(z.minLength(1)))
 export function createHandler(env: Record<string, string | undefined>, directoryFactory: DirectoryFactory, options: HandlerOptions = {}): ScimHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder-scim' });
+  const directory = directoryFactory(config, env, log);
   return createScimApp({
-    directory: directoryFactory(config, env, log),
+    directory,
     tokens: options.tokens ?? tokenSecretReader(config, env, log),
     log,
     metrics: new Metrics('scim', options.logSink),
-    ...(options.relay && { relay: options.relay }),
+    relay: options.relay ?? changeRelay(directory, config, env),
   });
+}
+
+/**
+ * The change relay (contract section 14): the table's stream in, one onboarding event per affected user on the
+ * onboarding queue; a record it could not relay is answered as a batch item failure, for Lambda to retry from.
+ */
+function changeRelay(directory: Directory, config: Config, env: Record<string, string | undefined>): StreamRelay {
+  let queue: ChangeQueue | undefined;
+  return (event, log) => {
+    queue ??= sqsQueueActions(env);
+    const deps = { directory, queue, onboardingQueueUrl: config.onboardingQueueUrl, onboardingEventFor: relayedEventFor, log };
+    return relayStreamBatch(event as DynamoDBStreamEvent, (changes) => relayChanges(changes, deps));
+  };
 }
 
 function tokenSecretReader(config: Config, env: Record<string, string | undefined>, log: Logger): TokenSource {

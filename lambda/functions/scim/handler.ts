@@ -1,9 +1,9 @@
-import { createHandler, type ScimHandler } from './app';
+import { createHandler, type DirectoryFactory, type ScimHandler } from './app';
 import { ConfigError } from './config';
-// MERGE: the one line to switch when lambda/aws/directory.ts (the DynamoDB directory, another branch) arrives: import
-// its factory as `directoryFactory` (a `DirectoryFactory`: (config, env, log) => Directory) and delete
-// unwired-directory.ts. Until then every authenticated request is a 503 and nothing is written.
-import { unwiredDirectory as directoryFactory } from './unwired-directory';
+import { createDynamoDbDocumentClient, DynamoDbDirectory } from '../../aws/directory';
+
+/** The directory on the table named by SCIM_TABLE_NAME, one client per container. */
+const directoryFactory: DirectoryFactory = (config, env) => new DynamoDbDirectory({ client: createDynamoDbDocumentClient(env), tableName: config.tableName });
 
 /**
  * The scim function's Lambda entry point (contract section 9): API Gateway proxy events under `/scim/v2`, and the
