@@ -16,9 +16,14 @@ import tseslint from 'typescript-eslint';
  *   aws/        the SDK clients behind the ports: never core/, atlas/, okta/, http/, functions/
  *   functions/<name>/  one composition root each: never another function's folder
  *   functions/webhook-ingress/  and never atlas/, okta/, http/ or undici: it verifies and queues, Atlas and Okta are the onboarder's
+ *   scim/       the SCIM service, the directory's item keys and the change relay, pure of AWS: no SDK, no AWS shape, no
+ *               HTTP client; never adapters/, aws/, atlas/, functions/ (DynamoDB and SQS are reached through ports:
+ *               scim/directory.ts, the relay's ChangeQueue; the stream adapter reads records into scim/changes.ts)
+ *   functions/scim/  and never atlas/ or undici: the scim bundle holds no Atlas client code (contract section 9)
  *   lambda/     never infra/, local/, bench/, test/, sandbox/
  *   infra/      only lambda/contract; local/check-rules.ts only lambda/contract and lambda/preview/
  *   sandbox/    nothing of lambda/ (a stand-in that shares code with what it stands in for could pass a bug on both sides)
+ *   local/dynamodb-*.ts: DynamoDB Local and the stream poller emulate AWS, so they share nothing with lambda/ either
  */
 const OUTSIDE_LAMBDA = { regex: '^(\\.\\./)+(infra|local|bench|test|sandbox)(/|$)', message: 'lambda/ ships alone: it never imports the tools around it.' };
 const SDK = { regex: '^@aws-sdk/', message: 'Only lambda/aws/ talks to the AWS SDK.' };
@@ -60,6 +65,19 @@ const layering = [
     folders(['atlas', 'okta', 'http'], 'The webhook ingress only verifies and queues: it holds no Atlas or Okta client code and no HTTP client (contract section 9).'),
     HTTP_CLIENT,
   ),
+  layer(
+    ['lambda/scim/**'],
+    folders(['adapters', 'aws', 'atlas', 'okta', 'http', 'functions'], 'scim/ is the SCIM service, pure of AWS: it reaches the directory through its port.'),
+    SDK,
+    AWS_SHAPES,
+    HTTP_CLIENT,
+  ),
+  layer(
+    ['lambda/functions/scim/**'],
+    { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' },
+    folders(['atlas'], 'The scim function holds no Atlas client code (contract section 9).'),
+    HTTP_CLIENT,
+  ),
   {
     files: ['infra/**'],
     rules: {
@@ -77,6 +95,10 @@ const layering = [
         { patterns: [{ regex: '^\\.\\./lambda/(?!contract(/|$)|preview/)', message: 'check-rules reads the function only through lambda/contract and lambda/preview/.' }] },
       ],
     },
+  },
+  {
+    files: ['local/dynamodb-*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./lambda(/|$)', message: 'The AWS emulators share no code with the function they serve.' }] }] },
   },
   {
     files: ['sandbox/**'],

@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // DynamoDB Local starts once per run; files that need it read its endpoint with inject('dynamoDbEndpoint').
+    globalSetup: ['./test/dynamodb-global-setup.ts'],
     reporters: ['default', './test/plain-summary.ts'],
   },
 });

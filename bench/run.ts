@@ -5,13 +5,15 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, coldPathFiles, entryFile, esbuildOptions, FUNCTION_ENTRY, functionFiles, PROJECT_ROOT } from '../infra/bundling';
 import { CLIENT_ID, CLIENT_SECRET, coldStart, startBenchWorld, type ColdStart } from './common';
+import { ingressRows, measureIngress } from './ingress';
 import { lifecycleTable, measureLifecycleCalls } from './lifecycle';
 
 /**
  * `npm run bench`: what each invitation costs, measured on this machine. Builds the function exactly as `cdk synth`
  * ships it and a naive bundle of the same handler, measures bundle size, cold starts in fresh processes, warm
  * throughput beside a bare undici loop, calls per invitation, batch latency and rate-limited throughput, prints a
- * table and writes bench/results.json. Loopback only; every loop is bounded.
+ * table and writes bench/results.json. Loopback only; every loop is bounded. The webhook ingress's rows come from
+ * bench/ingress.ts; `npm run bench -- ingress` measures those alone and updates only their part of the results.
  */
 
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 21);
@@ -24,6 +26,24 @@ rmSync(shippedDir, { recursive: true, force: true });
 mkdirSync(shippedDir, { recursive: true });
 mkdirSync(naiveDir, { recursive: true });
 const shipped = await build({ ...esbuildOptions(shippedDir), metafile: true });
+
+const resultsFile = resolve(PROJECT_ROOT, 'bench/results.json');
+const printRows = (rows: readonly [string, string, string][]) => {
+  const width = Math.max(...rows.map((r) => r[0].length));
+  for (const [name, value, compared] of rows) console.log(`${name.padEnd(width)}  ${value}${compared ? `\n${''.padEnd(width)}  ${compared}` : ''}`);
+};
+if (process.argv[2] === 'ingress') {
+  const ingress = await measureIngress(shippedDir, shipped.metafile, COLD_STARTS);
+  const earlier = JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(resultsFile, `${JSON.stringify({ ...earlier, ingress }, null, 2)}\n`);
+  console.log(`\natlas-onboarder bench, webhook ingress only, ${process.version}, ${ingress.measuredAt}, at ${ingress.commit}\n`);
+  printRows(ingressRows(ingress));
+  console.log('\nwritten: bench/results.json (its "ingress" part)');
+  process.exit(0);
+} else if (process.argv[2] !== undefined) {
+  console.error(`usage: npm run bench [-- ingress]   (not ${JSON.stringify(process.argv[2])})`);
+  process.exit(2);
+}
 // The naive baseline the issue names: esbuild --bundle --platform=node --format=esm, plus the one thing without which
 // it cannot run at all: a `require` for the CommonJS dependencies (undici's require('node:assert') throws otherwise).
 const naiveBuild = {
@@ -181,6 +201,9 @@ await world.close();
 // --- movers and leavers: Atlas calls per event under each lifecycle (contract section 13) ---------------------------
 const lifecycleCalls = await measureLifecycleCalls();
 
+// --- the webhook ingress ---------------------------------------------------------------------------------------------
+const ingress = await measureIngress(shippedDir, shipped.metafile, COLD_STARTS);
+
 // --- report -------------------------------------------------------------------------------------------------------
 const ratios = {
   coldStart: coldStarts.shipped.total.median / coldStarts.naive.total.median,
@@ -198,6 +221,7 @@ const results = {
   coldStarts,
   ...warm,
   lifecycleCalls,
+  ingress,
   ratios,
   targets,
   met: {
@@ -209,7 +233,7 @@ const results = {
     callsPerInvitation: warm.callsPerInvitation.atlas === 1 && warm.callsPerInvitation.token <= 1 / 1000 && warm.callsPerInvitation.secrets <= 1 / 1000,
   },
 };
-writeFileSync(resolve(PROJECT_ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -266,8 +290,7 @@ const rows: [string, string, string][] = [
       `${warm.rateLimited.callsPerInvitation.toFixed(3)} Atlas calls per invitation (target ≤ ${targets.rateLimitedCallsPerInvitation}: ${mark(results.met.rateLimitedCallsPerInvitation)})`,
   ],
 ];
-const width = Math.max(...rows.map((r) => r[0].length));
 console.log(`\natlas-onboarder bench, ${results.node}, ${results.machine}, ${results.measuredAt}\n`);
-for (const [name, value, compared] of rows) console.log(`${name.padEnd(width)}  ${value}${compared ? `\n${''.padEnd(width)}  ${compared}` : ''}`);
+printRows([...rows, ...ingressRows(ingress)]);
 console.log(`\nAtlas calls per event (tokens left out)\n\n${lifecycleTable(lifecycleCalls)}\n`);
 console.log('\nwritten: bench/results.json');

@@ -3,7 +3,7 @@
  * infra/README.md.
  */
 import { App } from 'aws-cdk-lib';
-import { RuleFileError } from '../lambda/contract';
+import { ConnectionsFileError, RuleFileError } from '../lambda/contract';
 import { ContextError } from './context';
 import { defineApp } from './stack';
 
@@ -11,8 +11,8 @@ const app = new App();
 try {
   defineApp(app);
 } catch (err) {
-  // A bad setting or rule is the operator's to fix: say what is wrong, without a stack trace into our code.
-  if (!(err instanceof ContextError || err instanceof RuleFileError)) throw err;
+  // A bad setting, rule or connection is the operator's to fix: say what is wrong, without a stack trace into our code.
+  if (!(err instanceof ContextError || err instanceof RuleFileError || err instanceof ConnectionsFileError)) throw err;
   console.error(`atlas-onboarder: ${err.message}`);
   process.exit(1);
 }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { referToSecret } from './secret-reference';
 
 /** What a new secret's `clientId` says until someone puts the real service-account credentials in. */
 export const PLACEHOLDER_CLIENT_ID = 'REPLACE-with-the-Atlas-service-account-client-id';
@@ -68,22 +69,13 @@ export class AtlasCredentials extends Construct {
       this.secretId = secret.secretArn;
       this.secretArn = secret.secretArn;
       this.policyResource = secret.secretArn;
-    } else if (existing.startsWith('arn:')) {
-      // A complete ARN ends with the 6-character suffix Secrets Manager adds; a partial one needs it matched.
-      const complete = /:secret:.+-[A-Za-z0-9]{6}$/.test(existing);
-      this.secret = complete
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', existing)
-        : secretsmanager.Secret.fromSecretPartialArn(this, 'Secret', existing);
-      this.secretId = existing;
-      this.secretArn = existing;
-      this.policyResource = complete ? existing : `${existing}-??????`;
     } else {
-      this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', existing);
+      const reference = referToSecret(this, 'Secret', existing);
+      this.secret = reference.secret;
       this.secretId = existing;
-      this.secretArn = this.secret.secretArn;
-      // A name does not give the ARN's random suffix: match exactly six characters, never a wildcard that would also
-      // match `${name}-something-else`.
-      this.policyResource = `${this.secret.secretArn}-??????`;
+      // The ARN as given, or for a name the ARN without the random suffix.
+      this.secretArn = existing.startsWith('arn:') ? existing : reference.secret.secretArn;
+      this.policyResource = reference.policyResource;
     }
   }
 

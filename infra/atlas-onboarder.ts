@@ -8,10 +8,13 @@ import { Construct } from 'constructs';
 import { REDELIVERY, type InviteApi, type LogLevel, type OnboarderEnvironment } from '../lambda/contract';
 import { AtlasCredentials } from './atlas-credentials';
 import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
+import { ConnectionSecrets } from './connection-secrets';
+import { connectionSecretIds, loadConnections, type Connections } from './connections';
 import { OnboardingAlarms } from './onboarding-alarms';
 import { functionMetric, OnboardingDashboard } from './onboarding-dashboard';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
+import { WebhookIngress } from './webhook-ingress';
 
 export type { ApiClient } from './onboarding-api';
 /** Levels the function's `LOG_LEVEL` accepts. */
@@ -45,6 +48,8 @@ export const ATLAS_ONBOARDER_DEFAULTS = {
   maxConcurrency: 2,
   apiRateLimit: 10,
   apiBurstLimit: 20,
+  hookRateLimit: 20,
+  hookBurstLimit: 40,
   configureApiGatewayAccountLogging: true,
 } as const;
 
@@ -106,6 +111,33 @@ export interface AtlasOnboarderProps {
    * account and region: turn this off when another stack or the platform team already manages it. @default true
    */
   readonly configureApiGatewayAccountLogging?: boolean;
+  /**
+   * Path of the connections file (contract section 11). With it, the webhook ingress is deployed behind
+   * `GET`/`POST /hooks/{name}` on the same API, each connection's secrets are created (or referred to), and the
+   * onboarder gets `CONNECTIONS` to read people from Okta (section 12). Validated when the construct is built, with the
+   * functions' own schema, so a bad connection fails `cdk synth` and is named.
+   *
+   * @default - no webhook ingress, no public route
+   */
+  readonly connectionsFile?: string;
+  /**
+   * Connection secrets that exist already, referred to by name instead of created: `true` for all of them, or a list
+   * of secret ids from the connections file. A secret id that is an ARN always exists. @default false
+   */
+  readonly existingConnectionSecrets?: boolean | readonly string[];
+  /**
+   * Customer managed KMS key (ARN) that encrypts the connection secrets; their readers may decrypt with it through
+   * Secrets Manager. @default - the AWS managed key
+   */
+  readonly connectionSecretsKmsKeyArn?: string;
+  /**
+   * Steady requests per second on each `/hooks/{name}` method, apart from the stage's limit. Okta may deliver 400,000
+   * events a day (4.6 a second on average), amalgamated into fewer requests, and does not retry a 429: this leaves it
+   * four times that. @default 20
+   */
+  readonly hookRateLimit?: number;
+  /** Burst on each `/hooks/{name}` method: Okta may deliver a backlog all at once after a delay. @default 40 */
+  readonly hookBurstLimit?: number;
 }
 
 /**
@@ -136,12 +168,21 @@ export class AtlasOnboarder extends Construct {
   /** What the function decided, how Atlas answered, the queues, the function and the API, on one page. */
   readonly dashboard: OnboardingDashboard;
   readonly roleMapping: RoleMapping;
+  /** The connections file, validated, when given. */
+  readonly connections: Connections | undefined;
+  /** The connections' secrets, when there is a connections file. */
+  readonly connectionSecrets: ConnectionSecrets | undefined;
+  /** The webhook ingress, when there is a connections file. */
+  readonly webhookIngress: WebhookIngress | undefined;
 
   constructor(scope: Construct, id: string, props: AtlasOnboarderProps) {
     super(scope, id);
     const defaults = ATLAS_ONBOARDER_DEFAULTS;
     // First, before any bundling: a bad rule file stops synth here, naming the rule.
     this.roleMapping = loadRoleMapping(props.ruleFile);
+    // And a bad connections file, naming the connection.
+    const connections = props.connectionsFile === undefined ? undefined : loadConnections(props.connectionsFile);
+    this.connections = connections;
 
     const timeout = props.timeout ?? defaults.timeout;
     const maxBatchingWindow = props.maxBatchingWindow ?? defaults.maxBatchingWindow;
@@ -151,6 +192,13 @@ export class AtlasOnboarder extends Construct {
       existingSecret: props.atlasSecret,
       kmsKeyArn: props.atlasSecretKmsKeyArn,
     });
+    this.connectionSecrets =
+      connections &&
+      new ConnectionSecrets(this, 'ConnectionSecrets', {
+        connections: connections.connections,
+        existing: props.existingConnectionSecrets,
+        kmsKeyArn: props.connectionSecretsKmsKeyArn,
+      });
 
     // SQS-managed encryption: encrypted at rest without a KMS key that every producer (an HR system, an SNS topic,
     // an EventBridge rule) would also need to be granted.
@@ -214,6 +262,7 @@ export class AtlasOnboarder extends Construct {
         LOG_LEVEL: props.logLevel ?? defaults.logLevel,
         ...(props.batchConcurrency === undefined ? {} : { BATCH_CONCURRENCY: String(props.batchConcurrency) }),
         ...roleMappingEnvironment(roleMapping),
+        ...(connections && { CONNECTIONS: connections.json }),
         // No NODE_OPTIONS=--enable-source-maps: it costs every cold start the source map's load (infra/bundling.ts).
       } satisfies OnboarderEnvironment,
     });
@@ -226,6 +275,8 @@ export class AtlasOnboarder extends Construct {
     });
 
     this.credentials.grantGetSecretValue(this.function);
+    // The Okta API tokens, to read people (contract section 12); never the hooks' secrets, which are the ingress's.
+    if (connections) this.connectionSecrets!.grantGetSecretValue(role, connectionSecretIds(connections.connections).oktaApi, 'ReadOktaApiTokens');
     this.function.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'DeadLetterPermanentFailures', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
@@ -243,6 +294,17 @@ export class AtlasOnboarder extends Construct {
       }),
     );
 
+    this.webhookIngress =
+      connections &&
+      new WebhookIngress(this, 'WebhookIngress', {
+        connections,
+        secrets: this.connectionSecrets!,
+        queue: this.queue,
+        deadLetterQueue: this.deadLetterQueue,
+        logLevel: props.logLevel ?? defaults.logLevel,
+        logRetention,
+      });
+
     this.api = new OnboardingApi(this, 'Api', {
       handler: this.function,
       rateLimit: props.apiRateLimit ?? defaults.apiRateLimit,
@@ -250,6 +312,13 @@ export class AtlasOnboarder extends Construct {
       clients: props.apiClients ?? [],
       logRetention,
       configureAccountLogging: props.configureApiGatewayAccountLogging ?? defaults.configureApiGatewayAccountLogging,
+      ...(this.webhookIngress && {
+        hooks: {
+          handler: this.webhookIngress.function,
+          rateLimit: props.hookRateLimit ?? defaults.hookRateLimit,
+          burstLimit: props.hookBurstLimit ?? defaults.hookBurstLimit,
+        },
+      }),
     });
 
     this.alarms = new OnboardingAlarms(this, 'Alarms', {
@@ -260,6 +329,7 @@ export class AtlasOnboarder extends Construct {
       // Published by the function itself (Embedded Metric Format, lambda/contract/metrics.ts): it is log output, so
       // the function's role needs nothing beyond writing its log group.
       deploymentFaults: functionMetric('onboarder', 'DeploymentFaults'),
+      ...(this.webhookIngress && { rejectedSignatures: functionMetric('webhook-ingress', 'RejectedSignatures') }),
       email: props.alarmEmail,
     });
     const alarms = this.alarms;
@@ -269,7 +339,15 @@ export class AtlasOnboarder extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       stage: this.api.restApi.deploymentStage,
-      alarms: [alarms.deploymentFaults, alarms.deadLetters, alarms.functionErrors, alarms.functionThrottles, alarms.apiServerErrors],
+      alarms: [
+        alarms.deploymentFaults,
+        alarms.deadLetters,
+        alarms.functionErrors,
+        alarms.functionThrottles,
+        alarms.apiServerErrors,
+        ...(alarms.rejectedSignatures ? [alarms.rejectedSignatures] : []),
+      ],
+      ...(this.webhookIngress && { webhookIngress: this.webhookIngress.function }),
     });
   }
 }

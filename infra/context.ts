@@ -40,6 +40,10 @@ const jsonText = <T extends z.ZodType>(schema: T) =>
     }
   }, schema);
 
+const kmsKeyArn = text.regex(/^arn:[^:]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, {
+  error: 'must be a KMS key ARN (arn:…:kms:region:account:key/id), not an alias',
+});
+
 const retentionDays = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
 
 const apiClient = z.union([
@@ -62,9 +66,7 @@ const contextSchema = z.object({
       error: 'must be a Secrets Manager secret name or ARN',
     })
     .optional(),
-  atlasSecretKmsKeyArn: text
-    .regex(/^arn:[^:]+:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, { error: 'must be a KMS key ARN (arn:…:kms:region:account:key/id), not an alias' })
-    .optional(),
+  atlasSecretKmsKeyArn: kmsKeyArn.optional(),
   atlasBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL such as https://cloud.mongodb.com' }).optional(),
   atlasInviteApi: z.enum(INVITE_APIS, { error: 'must be "invites" or "users"' }).optional(),
   dryRun: flag.optional(),
@@ -82,6 +84,26 @@ const contextSchema = z.object({
   apiClients: jsonText(z.array(apiClient, { error: 'must be a JSON list of names or {"name", "rateLimit", "burstLimit", "quotaPerDay"}' })).optional(),
   alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
   apiGatewayCloudWatchRole: flag.optional(),
+  connectionsFile: text.optional(),
+  existingConnectionSecrets: z
+    .preprocess(
+      (value) => {
+        if (value === 'true' || value === 'false') return value === 'true';
+        if (typeof value === 'string' && value.trim().startsWith('[')) {
+          try {
+            return JSON.parse(value) as unknown;
+          } catch {
+            return value;
+          }
+        }
+        return value;
+      },
+      z.union([z.boolean(), z.array(text)], { error: 'must be true, false or a JSON list of secret ids from the connections file' }),
+    )
+    .optional(),
+  connectionSecretsKmsKeyArn: kmsKeyArn.optional(),
+  hookRateLimit: rate.optional(),
+  hookBurstLimit: whole(0, 5000).optional(),
 });
 
 /** The context keys this app reads, for documentation and tests. */
@@ -150,6 +172,11 @@ export function readAppSettings(node: Node): AppSettings {
       apiClients,
       alarmEmail: c.alarmEmail,
       configureApiGatewayAccountLogging: c.apiGatewayCloudWatchRole,
+      connectionsFile: c.connectionsFile,
+      existingConnectionSecrets: c.existingConnectionSecrets,
+      connectionSecretsKmsKeyArn: c.connectionSecretsKmsKeyArn,
+      hookRateLimit: c.hookRateLimit,
+      hookBurstLimit: c.hookBurstLimit,
     },
   };
 }

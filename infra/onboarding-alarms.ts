@@ -15,13 +15,22 @@ export interface OnboardingAlarmsProps {
   readonly apiServerErrors: cloudwatch.Metric;
   /** The function's `DeploymentFaults` metric: a secret or credentials to fix. */
   readonly deploymentFaults: cloudwatch.Metric;
+  /** The webhook ingress's `RejectedSignatures` metric, when there is an ingress. */
+  readonly rejectedSignatures?: cloudwatch.Metric;
   /** Where alarms are e-mailed; the address must confirm the subscription. @default - no subscription */
   readonly email?: string;
 }
 
+/** Rejected webhook requests in 5 minutes that raise the `RejectedSignatures` alarm (why: {@link OnboardingAlarms}). */
+export const REJECTED_SIGNATURES_THRESHOLD = 20;
+
 /**
  * The alarms someone must act on, published to an encrypted SNS topic. Each fires on the first occurrence: at
- * onboarding volumes, one lost invitation or one failing call is already worth a look.
+ * onboarding volumes, one lost invitation or one failing call is already worth a look. All but one: the hooks are
+ * public, so a stray 401 (a scanner that found the URL, a test from the sender's console) is not worth a page;
+ * {@link REJECTED_SIGNATURES_THRESHOLD} in 5 minutes is. A sender whose secret went stale after a rotation reaches it
+ * within a busy hour (Okta sends every change and retries no 401), and so does anyone trying secrets, while it stays
+ * far below what guessing a secret would take.
  */
 export class OnboardingAlarms extends Construct {
   readonly topic: sns.Topic;
@@ -30,6 +39,7 @@ export class OnboardingAlarms extends Construct {
   readonly functionThrottles: cloudwatch.Alarm;
   readonly apiServerErrors: cloudwatch.Alarm;
   readonly deploymentFaults: cloudwatch.Alarm;
+  readonly rejectedSignatures: cloudwatch.Alarm | undefined;
 
   constructor(scope: Construct, id: string, props: OnboardingAlarmsProps) {
     super(scope, id);
@@ -108,14 +118,33 @@ export class OnboardingAlarms extends Construct {
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
     });
+    this.rejectedSignatures =
+      props.rejectedSignatures &&
+      this.alarm('RejectedSignatures', props.rejectedSignatures, {
+        description:
+          `The webhook ingress refused at least ${REJECTED_SIGNATURES_THRESHOLD} requests to /hooks/{name} as unauthenticated ` +
+          'in 5 minutes (wrong or missing secret header, bad Standard Webhooks signature, timestamp more than 5 minutes ' +
+          'off). Either a sender holds a stale secret (a rotation half done: its events are being refused and lost for ' +
+          'Okta, which does not retry a 401) or someone is trying secrets. The "request rejected" lines in the ingress ' +
+          'log group name the connection; compare the sender\'s secret with the connection\'s secret.',
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+        threshold: REJECTED_SIGNATURES_THRESHOLD,
+      });
   }
 
-  private alarm(id: string, metric: cloudwatch.Metric, options: { description: string; statistic: string; period: Duration }): cloudwatch.Alarm {
+  private alarm(
+    id: string,
+    metric: cloudwatch.Metric,
+    options: { description: string; statistic: string; period: Duration; threshold?: number },
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmDescription: options.description,
       metric: metric.with({ statistic: options.statistic, period: options.period }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // By default the first occurrence; a threshold given is reached at that count.
+      threshold: options.threshold ?? 0,
+      comparisonOperator:
+        options.threshold === undefined ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       // No data means nothing happened: no messages, no invocations, no requests.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -30,6 +30,17 @@ export interface OnboardingApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Whether to set the account's API Gateway CloudWatch role (needed once per account and region for logging). */
   readonly configureAccountLogging: boolean;
+  /** The webhook ingress's routes, `GET` and `POST /hooks/{name}`, on this API. @default - none */
+  readonly hooks?: HookRoutes;
+}
+
+/** The webhook ingress's routes: no IAM (the function verifies each sender), throttled apart from the IAM routes. */
+export interface HookRoutes {
+  readonly handler: lambda.IFunction;
+  /** Steady requests per second, per method, for `/hooks/{name}`. */
+  readonly rateLimit: number;
+  /** Burst, per method, for `/hooks/{name}`. */
+  readonly burstLimit: number;
 }
 
 /** The routes of contract section 4. */
@@ -38,10 +49,16 @@ export const API_ROUTES = ['events', 'invites'] as const;
 /** Name of the stage; part of the URL. */
 export const API_STAGE = 'v1';
 
+/** The webhook ingress's resource (contract section 9): a connection's name in the path. */
+export const HOOK_RESOURCE = '/hooks/{name}';
+/** The methods a hook takes: Okta's verification `GET` and every delivery's `POST`. */
+export const HOOK_METHODS = ['GET', 'POST'] as const;
+
 /**
- * The REST API in front of the function: `POST /events` and `POST /invites`, and every other path and method for the
- * function to answer 404 or 405 (contract section 4), each callable only with an IAM (SigV4) signature, plus an API
- * key when callers are configured.
+ * The REST API in front of the functions: `POST /events` and `POST /invites`, and every other path and method for the
+ * onboarder to answer 404 or 405 (contract section 4), each callable only with an IAM (SigV4) signature, plus an API
+ * key when callers are configured; and, with hooks, `GET` and `POST /hooks/{name}` for the webhook ingress, without
+ * IAM, on the same base URL (contract section 9).
  */
 export class OnboardingApi extends Construct {
   readonly restApi: apigw.RestApi;
@@ -79,6 +96,13 @@ export class OnboardingApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
+        // The hooks have a bucket of their own: a flood of unauthenticated requests there leaves the IAM callers'
+        // stage-wide limit untouched, and the IAM callers' traffic cannot throttle Okta.
+        ...(props.hooks && {
+          methodOptions: Object.fromEntries(
+            HOOK_METHODS.map((method) => [`${HOOK_RESOURCE}/${method}`, { throttlingRateLimit: props.hooks!.rateLimit, throttlingBurstLimit: props.hooks!.burstLimit }]),
+          ),
+        }),
       },
     });
     // The hosting stack decides its outputs; a reusable construct should not add one of its own.
@@ -106,6 +130,7 @@ export class OnboardingApi extends Construct {
     }
     this.restApi.root.addMethod('ANY', integration, methodOptions); // the function's 404 for every other path
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, methodOptions);
+    if (props.hooks) this.addHookRoutes(props.hooks, validator);
 
     const apiKeys = new Map<string, apigw.IApiKey>();
     for (const client of props.clients) {
@@ -160,6 +185,42 @@ export class OnboardingApi extends Construct {
           'exactly that role and keeps it in step with what API Gateway needs; the log groups it writes are named by ' +
           'API Gateway, so an inline policy could not be narrower.',
       });
+    }
+  }
+
+  /**
+   * `GET` and `POST /hooks/{name}` to the webhook ingress. Any other method there is API Gateway's 403 before any
+   * invocation: Okta sends only these two, a Standard Webhooks sender only POST (the function answers its GET 405).
+   */
+  private addHookRoutes(hooks: HookRoutes, validator: apigw.IRequestValidator): void {
+    const integration = new apigw.LambdaIntegration(hooks.handler, { allowTestInvoke: false });
+    const resource = this.restApi.root.addResource('hooks').addResource('{name}');
+    for (const method of HOOK_METHODS) {
+      const hook = resource.addMethod(method, integration, {
+        authorizationType: apigw.AuthorizationType.NONE,
+        // Okta and webhook senders cannot send our API keys: the function's verification is the gate.
+        apiKeyRequired: false,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.name': true },
+      });
+      Validations.of(hook).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Okta event hooks and Standard Webhooks senders cannot sign with SigV4 or obtain a Cognito token: they send a ' +
+            'shared header value or an HMAC signature. The webhook ingress verifies every request in constant time ' +
+            'against the connection\'s secret (two values during a rotation), refuses a Standard Webhooks timestamp more ' +
+            'than 5 minutes off, answers 401 with no detail, and counts each refusal (RejectedSignatures, alarmed). ' +
+            'Only GET and POST on /hooks/{name} are open, throttled apart from the IAM routes.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'The callers are Okta and HR systems delivering webhooks, not users of a Cognito user pool: they authenticate ' +
+            'with a shared secret header or a Standard Webhooks HMAC signature, which the webhook ingress verifies ' +
+            '(contract section 11). A Cognito authorizer could not be satisfied by either sender.',
+        },
+      );
     }
   }
 }

@@ -48,6 +48,8 @@ export interface OnboardingDashboardProps {
   readonly stage: apigateway.Stage;
   /** Shown at the top, with their state. */
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The webhook ingress, when there is one: a row of its own. @default - no row */
+  readonly webhookIngress?: lambda.IFunction;
 }
 
 /**
@@ -75,8 +77,8 @@ export class OnboardingDashboard extends Construct {
       new cloudwatch.TextWidget({
         markdown:
           '# atlas-onboarder\nFirst what the function decided and how Atlas answered (metrics it publishes, namespace ' +
-          '`AtlasOnboarder`), then the queues, the function and the API; counts are sums per 5 minutes. Each alarm\'s ' +
-          'description says what to do.',
+          '`AtlasOnboarder`), then the queues, the function and the API, then the webhook ingress if deployed; counts ' +
+          'are sums per 5 minutes. Each alarm\'s description says what to do.',
         width: 12,
         height: 3,
       }),
@@ -126,5 +128,22 @@ export class OnboardingDashboard extends Construct {
         { width: 12 },
       ),
     );
+    const ingress = props.webhookIngress;
+    if (ingress) {
+      const options = (statistic: string, label: string) => ({ statistic, period: PERIOD, label });
+      this.dashboard.addWidgets(
+        graph('Webhook ingress: invocations, errors, throttles', [
+          ingress.metricInvocations(options(sum, 'invocations')),
+          ingress.metricErrors(options(sum, 'errors')),
+          ingress.metricThrottles(options(sum, 'throttles')),
+        ]),
+        graph('Webhook ingress: duration (ms)', [
+          ingress.metricDuration(options(cloudwatch.Stats.p(50), 'p50')),
+          ingress.metricDuration(options(cloudwatch.Stats.p(99), 'p99')),
+          ingress.metricDuration(options(max, 'max')),
+        ]),
+        graph('Webhook ingress: rejected signatures', [functionMetric('webhook-ingress', 'RejectedSignatures', { label: 'rejected (401)' })]),
+      );
+    }
   }
 }

@@ -28,6 +28,15 @@ export class AtlasOnboarderStack extends Stack {
     new CfnOutput(this, 'FunctionName', { description: 'The atlas-onboarder function', value: onboarder.function.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'SNS topic the alarms publish to', value: onboarder.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { description: 'CloudWatch dashboard of the service', value: onboarder.dashboard.dashboard.dashboardName });
+    if (onboarder.webhookIngress) {
+      new CfnOutput(this, 'WebhookIngressFunctionName', { description: 'The webhook ingress function', value: onboarder.webhookIngress.function.functionName });
+      for (const connection of onboarder.connections!.connections) {
+        new CfnOutput(this, `HookUrl-${connection.name}`, {
+          description: `Where connection ${connection.name} (${connection.kind}) delivers: GET and POST, no IAM; secret ${connection.secretId}`,
+          value: `${onboarder.api.restApi.url}hooks/${connection.name}`,
+        });
+      }
+    }
     for (const [name, key] of onboarder.api.apiKeys) {
       new CfnOutput(this, `ApiKeyId-${name}`, { description: `API key id of caller ${name} (aws apigateway get-api-key --include-value)`, value: key.keyId });
     }

@@ -126,6 +126,14 @@ export class Metrics {
   }
 
   /**
+   * A webhook request refused as unauthenticated (401): a wrong or missing secret header, a bad signature, a stale or
+   * future timestamp. What was offered never reaches the metric or a log line.
+   */
+  rejectedSignature(): void {
+    this.count('RejectedSignatures');
+  }
+
+  /**
    * Writes what was counted since the last flush as EMF lines through the sink, and starts again from nothing. One
    * line, unless a dimension took several values (EMF gives a dimension one value per document: `invited` and
    * `failed` in one invocation are two lines) or a duration has more than 100 values. Nothing counted, no line.

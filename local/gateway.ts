@@ -1,25 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { OnboardingQueue } from '../lambda/adapters/webhooks/ingress';
-import { createHandler as createWebhookIngress, type WebhookIngressHandler } from '../lambda/functions/webhook-ingress/app';
-import type { AtlasSandbox, AwsEndpoints, OktaSandbox } from '../sandbox';
-import { listenOnLoopback, OKTA_SANDBOX_TOKEN, readBody, startAwsEndpoints, startOktaSandbox } from '../sandbox';
+import type { AtlasSandbox, OktaSandbox } from '../sandbox';
+import { listenOnLoopback, readBody, startOktaSandbox } from '../sandbox';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
+import { startLocalIngress, type LocalIngress } from './hooks';
 import { seedOktaDemo } from './okta-demo';
 
 /**
- * The local gateway: one HTTP server on 127.0.0.1 that plays API Gateway and SQS for the real handlers (the onboarder
- * at /events, /invites and /queue; the webhook ingress at /hooks/{name}, whose queue is the onboarder's), with the
- * Atlas sandbox behind them (or real Atlas, when `ATLAS_BASE_URL` points there), the Okta stand-in beside them with a
- * few demo people and groups, and a local Secrets Manager holding the hook's secret and the Okta API token.
+ * The local gateway: one HTTP server on 127.0.0.1 that plays API Gateway and SQS for the real handler, with the
+ * Atlas sandbox behind it (or real Atlas, when `ATLAS_BASE_URL` points there), and the Okta stand-in beside it with
+ * a few demo people and groups.
  */
-
-/** The value the local Okta connection's hook sends in `Authorization` (an Okta event hook's "Authentication secret"). */
-export const LOCAL_OKTA_HOOK_SECRET = 'local-okta-hook-secret';
-const LOCAL_HOOK_SECRET_ID = 'local/okta-hook';
-const LOCAL_OKTA_API_SECRET_ID = 'local/okta-api';
-const LOCAL_ONBOARDING_QUEUE_URL = 'http://127.0.0.1/local/onboarding';
-const LOCAL_DEAD_LETTER_QUEUE_URL = 'http://127.0.0.1/local/dead-letters';
 
 /** The most a /queue body may hold. */
 const MAX_QUEUE_BATCH = 100;
@@ -32,15 +23,9 @@ export interface LocalGateway {
   atlasUrl: string;
   /** The Okta stand-in (the demo people and groups of `okta-demo.ts`). */
   okta: OktaSandbox;
-  /**
-   * The local Okta connection (`/hooks/okta`, the stand-in as its `oktaOrgUrl`); `undefined` when the environment
-   * brings its own connections or real AWS secrets (`CONNECTIONS`, `CONNECTIONS_FILE`, `ATLAS_SECRET_ID`,
-   * `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
-   */
-  oktaConnection: { route: string; secret: string } | undefined;
   deadLetters: DeadLetter[];
-  /** Waits until the onboarder has handled everything the webhook ingress queued so far. */
-  drained(): Promise<void>;
+  /** The webhook ingress at `/hooks/{name}` (`hooks.ts`): what it queued goes on to the handler. */
+  hooks: LocalIngress;
   close(): Promise<void>;
 }
 
@@ -61,43 +46,39 @@ export class PortInUseError extends Error {
  * // curl -X POST localhost:3000/events -d @examples/events/hire.json
  */
 export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
-  const { env } = options;
   const okta = await startOktaSandbox();
   seedOktaDemo(okta);
-  // The local Okta connection, unless the environment brings its own connections or real AWS secrets.
-  const demo = !env.CONNECTIONS && !env.CONNECTIONS_FILE && !env.ATLAS_SECRET_ID && !env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  let aws: AwsEndpoints | undefined;
+  // The ingress comes first (its local Secrets Manager holds the Okta API token the onboarder reads); what it queues
+  // goes to the onboarder once that is started, before any request can arrive.
+  const deferred: { local?: LocalFunction } = {};
+  const onboarder = { handler: ((event, context) => deferred.local!.handler(event, context)) as LocalFunction['handler'], deadLetters: [] as DeadLetter[] };
+  let hooks: LocalIngress;
   let local: LocalFunction;
   try {
-    if (demo) {
-      aws = await startAwsEndpoints({
-        secrets: { [LOCAL_HOOK_SECRET_ID]: JSON.stringify({ values: [LOCAL_OKTA_HOOK_SECRET] }), [LOCAL_OKTA_API_SECRET_ID]: JSON.stringify({ token: OKTA_SANDBOX_TOKEN }) },
-      });
-      // The local Secrets Manager takes any signature; the SDK wants some credentials to sign with.
-      process.env.AWS_ACCESS_KEY_ID ??= 'local';
-      process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    }
-    local = await startLocalFunction(demo ? { ...env, ...demoEnvironment(okta, aws!) } : env, options.logSink);
+    hooks = await startLocalIngress(options.env, onboarder, okta, options.logSink);
   } catch (err) {
-    await aws?.close();
     await okta.close();
     throw err;
   }
-  const hooks = createHooks(demo ? { ...env, ...demoEnvironment(okta, aws!) } : env, local, options.logSink);
+  try {
+    local = await startLocalFunction({ ...options.env, ...hooks.onboarderEnv }, options.logSink);
+    deferred.local = local;
+    onboarder.deadLetters = local.deadLetters;
+  } catch (err) {
+    await hooks.close();
+    await okta.close();
+    throw err;
+  }
   let port = 0;
   const server = createServer((req, res) => {
-    route(req, res, local, okta, hooks, port).catch(() => send(res, 500, { error: 'internal_error' }));
+    route(req, res, local, hooks, okta, port).catch(() => send(res, 500, { error: 'internal_error' }));
   });
-  const closeAll = async () => {
-    await hooks?.drained();
-    await okta.close();
-    await aws?.close();
-    await local.close();
-  };
   try {
     port = await listenOnLoopback(server, options.port);
   } catch (err) {
-    await closeAll();
+    await okta.close();
+    await hooks.close();
+    await local.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw err;
   }
@@ -107,56 +88,16 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     sandbox: local.sandbox,
     atlasUrl: local.atlasUrl,
     okta,
-    oktaConnection: demo ? { route: '/hooks/okta', secret: LOCAL_OKTA_HOOK_SECRET } : undefined,
     deadLetters: local.deadLetters,
-    drained: () => hooks?.drained() ?? Promise.resolve(),
+    hooks,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await closeAll();
+      await okta.close();
+      await hooks.close();
+      await local.close();
     },
   };
-}
-
-/** The environment of both functions for the local Okta connection: the connections file and the local Secrets Manager. */
-function demoEnvironment(okta: OktaSandbox, aws: AwsEndpoints): Record<string, string> {
-  const connections = {
-    connections: [{ name: 'okta', kind: 'okta-event-hook', secretId: LOCAL_HOOK_SECRET_ID, oktaOrgUrl: okta.url, oktaApiSecretId: LOCAL_OKTA_API_SECRET_ID }],
-  };
-  return { CONNECTIONS: JSON.stringify(connections), AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' };
-}
-
-interface Hooks {
-  handler: WebhookIngressHandler;
-  drained(): Promise<void>;
-}
-
-/**
- * The webhook ingress, when a connections file is there: what it queues goes to the onboarder as an SQS batch, after
- * the ingress has answered (as SQS would deliver it); what it dead-letters joins the onboarder's dead letters.
- */
-function createHooks(env: Record<string, string | undefined>, local: LocalFunction, logSink: ((line: string) => void) | undefined): Hooks | undefined {
-  if (!env.CONNECTIONS && !env.CONNECTIONS_FILE) return undefined;
-  let pending: Promise<unknown> = Promise.resolve();
-  const queue: OnboardingQueue = {
-    enqueue: (_url, bodies) => {
-      const records = sqsRecords(bodies);
-      pending = pending
-        .then(() => new Promise((resolve) => setImmediate(resolve)))
-        .then(() => local.handler({ Records: records }, localContext()))
-        .catch(() => undefined);
-      return Promise.resolve();
-    },
-    deadLetter: (_url, body, errorCode, errorMessage) => {
-      local.deadLetters.push({ at: new Date().toISOString(), body, errorCode, errorMessage });
-      return Promise.resolve();
-    },
-  };
-  const handler = createWebhookIngress(
-    { ...env, ONBOARDING_QUEUE_URL: LOCAL_ONBOARDING_QUEUE_URL, DEAD_LETTER_QUEUE_URL: LOCAL_DEAD_LETTER_QUEUE_URL },
-    { queue, ...(logSink && { logSink }) },
-  );
-  return { handler, drained: () => pending.then(() => undefined) };
 }
 
 /**
@@ -183,7 +124,7 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_MEDIA_TYPES = new Set(['application/json', 'application/scim+json']);
 
-async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, okta: OktaSandbox, hooks: Hooks | undefined, port: number): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, hooks: LocalIngress, okta: OktaSandbox, port: number): Promise<void> {
   const refused = browserRefusal(req, port);
   if (refused) {
     // The body is left unread: close the connection rather than read on for the next request.
@@ -214,11 +155,11 @@ async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunc
     const answer = await local.handler({ Records: sqsRecords(bodies) }, localContext());
     return send(res, 200, { ...answer, deadLetters: local.deadLetters.slice(before) });
   }
-  // Everything else is API Gateway's: the function answers routes, methods and bodies itself.
+  // Everything else is API Gateway's: the functions answer routes, methods and bodies themselves; /hooks/ is the
+  // webhook ingress's, as on the deployed API.
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
   const event = httpApiEvent({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
-  // /hooks/{name} is the webhook ingress's, as on the deployed API; without a connections file it is the onboarder's 404.
-  const handler = hooks && url.pathname.startsWith('/hooks/') ? hooks.handler : local.handler;
+  const handler = url.pathname.startsWith('/hooks/') ? hooks.handler : local.handler;
   const answer = (await handler(event, localContext())) as { statusCode: number; headers: Record<string, string>; body: string };
   res.writeHead(answer.statusCode, answer.headers).end(answer.body);
 }

@@ -2,6 +2,7 @@ import { ConfigError } from '../lambda/functions/onboarder/config';
 import { OKTA_SANDBOX_TOKEN } from '../sandbox';
 import { readableLine } from './console-log';
 import { PortInUseError, startLocalGateway } from './gateway';
+import { localHookSecret } from './hooks';
 
 /**
  * `npm start`: atlas-onboarder on one machine. The real handlers (the onboarder, the webhook ingress) behind a local
@@ -25,20 +26,21 @@ try {
     },
   });
   const base = gateway.url.replace('127.0.0.1', 'localhost');
+  const hooks = gateway.hooks.connections;
+  const okta = hooks.find((c) => c.kind === 'okta-event-hook');
+  const sender = hooks.find((c) => c.kind === 'standard-webhooks');
+  /** The Okta connections whose people the onboarder reads (contract section 12). */
+  const reading = hooks.filter((c): c is typeof c & { kind: 'okta-event-hook'; oktaOrgUrl: string } => c.kind === 'okta-event-hook' && Boolean(c.oktaOrgUrl && c.oktaApiSecretId));
   console.log(`
 atlas-onboarder is running locally.
 
   API (as API Gateway)   ${base}/events   ${base}/invites
   Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
-  Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta
-  Webhooks               ${
-    gateway.oktaConnection
-      ? `${base}${gateway.oktaConnection.route} (Okta event hook, Authorization: ${gateway.oktaConnection.secret}) -> the queue -> the onboarder,
-                         which reads each person from the Okta stand-in`
-      : process.env.CONNECTIONS || process.env.CONNECTIONS_FILE
-        ? `${base}/hooks/{name}, for the connections of ${process.env.CONNECTIONS ? 'CONNECTIONS (inline)' : process.env.CONNECTIONS_FILE}`
-        : 'none (ATLAS_SECRET_ID or AWS_ENDPOINT_URL_SECRETS_MANAGER is set: no local Okta connection)'
+  Webhooks               ${hooks.map((c) => `${base}/hooks/${c.name} (${c.kind})`).join('   ') || 'no connections'}; each with a local secret
+  Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta${
+    reading.length ? `
+                         the onboarder reads the people of ${reading.map((c) => `/hooks/${c.name}`).join(', ')} from ${[...new Set(reading.map((c) => c.oktaOrgUrl))].join(', ')}` : ''
   }
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
@@ -53,12 +55,13 @@ Try:
   curl -s ${base}/sandbox/invitations
   curl -s ${base}/queue/dead-letters
   curl -s ${base}/sandbox/okta
-${
-  gateway.oktaConnection
-    ? `  curl -s -X POST ${base}${gateway.oktaConnection.route} -H 'authorization: ${gateway.oktaConnection.secret}' -H 'content-type: application/json' -d @examples/okta/delivery.json -w '%{http_code}\\n'
-`
-    : ''
-}  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'
+  curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'${
+    sender ? `\n  ${process.env.PORT ? `PORT=${port} ` : ''}npm run send-webhook -- ${sender.name} examples/events/webhook-hire.json` : ''
+  }${okta ? `\n  curl -s ${base}/hooks/${okta.name} -H 'x-okta-verification-challenge: hello' -H '${okta.header}: ${localHookSecret(okta)}'` : ''}${
+    okta && reading.some((c) => c.name === okta.name)
+      ? `\n  curl -s -X POST ${base}/hooks/${okta.name} -H '${okta.header}: ${localHookSecret(okta)}' -H 'content-type: application/json' -d @examples/okta/delivery.json -w '%{http_code}\\n'`
+      : ''
+  }
 
 Ctrl-C stops everything. Decisions as they happen:
 `);

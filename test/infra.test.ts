@@ -11,7 +11,10 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
 import { ATLAS_ONBOARDER_DEFAULTS, AtlasOnboarder } from '../infra/atlas-onboarder';
-import { REDELIVERY, secondsBeforeLastReceive } from '../lambda/contract';
+import { PLACEHOLDER_SHAPES } from '../infra/connection-secrets';
+import { REJECTED_SIGNATURES_THRESHOLD } from '../infra/onboarding-alarms';
+import { WEBHOOK_INGRESS_DEFAULTS } from '../infra/webhook-ingress';
+import { REDELIVERY, secondsBeforeLastReceive, WEBHOOK_INGRESS_VARIABLES } from '../lambda/contract';
 import { bundleFiles, entryFile, esbuildOptions, functionBundle, functionFiles } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
@@ -21,6 +24,8 @@ import { startAtlasSandbox, startAwsEndpoints } from '../sandbox';
 // The context `npx cdk synth` uses (feature flags included), so the tests look at the template that deploys.
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
 const KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const CONNECTIONS_KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/5678efab-12ab-34cd-56ef-1234567890ab';
+const OKTA_HOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:platform/okta-hook-AbC123';
 const scratch = mkdtempSync(join(tmpdir(), 'atlas-onboarder-infra-'));
 const run = promisify(execFile);
 
@@ -87,21 +92,28 @@ function only(s: Synth | Template, type: string, where?: (p: Props) => boolean):
   return matches[0]!;
 }
 
-const fn = (s: Synth) => only(s, 'AWS::Lambda::Function');
+/** The onboarder's function (by its handler: with a connections file, the webhook ingress is a second function). */
+const fn = (s: Synth) => only(s, 'AWS::Lambda::Function', (p) => p.Handler === 'onboarder/index.handler');
+const ingress = (s: Synth) => only(s, 'AWS::Lambda::Function', (p) => p.Handler === 'webhook-ingress/index.handler');
 const env = (s: Synth) => (fn(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
+const ingressEnv = (s: Synth) => (ingress(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
 const sourceQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy !== undefined);
 const deadLetterQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy === undefined);
-const functionLogGroupId = (s: Synth) => render((fn(s)[1].LoggingConfig as { LogGroup: unknown }).LogGroup).slice(2, -1);
+const logGroupIdOf = (f: [string, Props]) => render((f[1].LoggingConfig as { LogGroup: unknown }).LogGroup).slice(2, -1);
+const functionLogGroupId = (s: Synth) => logGroupIdOf(fn(s));
 const stageSettings = (s: Synth) => (only(s, 'AWS::ApiGateway::Stage')[1].MethodSettings as Props[])[0]!;
+/** The stage's method settings of `/hooks/{name}`, GET then POST. */
+const hookSettings = (s: Synth) =>
+  (only(s, 'AWS::ApiGateway::Stage')[1].MethodSettings as Props[]).filter((m) => m.ResourcePath === '/~1hooks~1{name}').sort((a, b) => String(a.HttpMethod).localeCompare(String(b.HttpMethod)));
 
-function assetDir(s: Synth): string {
-  const key = render((fn(s)[1].Code as { S3Key: unknown }).S3Key);
+function assetDir(s: Synth, f: [string, Props] = fn(s)): string {
+  const key = render((f[1].Code as { S3Key: unknown }).S3Key);
   return join(s.assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
 }
 
-/** What the function's role may do, as "action on resource [if condition]" lines, however CDK merged statements. */
-function functionGrants(s: Synth): string[] {
-  const roleRef = render(fn(s)[1].Role).replace(/\.Arn\}$/, '}');
+/** What a function's role may do, as "action on resource [if condition]" lines, however CDK merged statements. */
+function functionGrants(s: Synth, f: [string, Props] = fn(s)): string[] {
+  const roleRef = render(f[1].Role).replace(/\.Arn\}$/, '}');
   const grants: string[] = [];
   for (const [, policy] of resources(s, 'AWS::IAM::Policy', (p) => (p.Roles as unknown[]).some((r) => render(r) === roleRef))) {
     for (const statement of (policy.PolicyDocument as { Statement: Statement[] }).Statement) {
@@ -140,8 +152,23 @@ function largeRuleFile(): string {
   return path;
 }
 
+/** A connections file whose secrets exist: the Okta hook's by complete ARN, the others by name. */
+function customConnectionsFile(): string {
+  const path = join(scratch, 'connections.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      connections: [
+        { name: 'okta-prod', kind: 'okta-event-hook', secretId: OKTA_HOOK_SECRET_ARN, header: 'X-Hook-Secret', oktaOrgUrl: 'https://login.example.com', oktaApiSecretId: 'platform/okta-api' },
+        { name: 'workday', kind: 'standard-webhooks', secretId: 'platform/workday-hook', source: 'hr' },
+      ],
+    }),
+  );
+  return path;
+}
+
 /** Every context key away from its default, as `-c key=value` passes them: strings. */
-function customContext(ruleFile: string): Record<string, string> {
+function customContext(ruleFile: string, connectionsFile = 'x'): Record<string, string> {
   return {
     stackName: 'AtlasOnboarderStaging',
     ruleFile,
@@ -161,19 +188,27 @@ function customContext(ruleFile: string): Record<string, string> {
     apiClients: JSON.stringify(['okta', { name: 'workday', rateLimit: 1, burstLimit: 2, quotaPerDay: 500 }]),
     alarmEmail: 'oncall@example.com',
     apiGatewayCloudWatchRole: 'false',
+    connectionsFile,
+    existingConnectionSecrets: 'true',
+    connectionSecretsKmsKeyArn: CONNECTIONS_KMS_KEY_ARN,
+    hookRateLimit: '5',
+    hookBurstLimit: '10',
   };
 }
 
 let defaults: Synth;
 let custom: Synth;
+/** The defaults with the example connections file: the webhook ingress, its routes and created secrets. */
+let hooks: Synth;
 let largeRules: string;
 
-// Two synths, each bundling with esbuild, shared by every test.
+// Three synths, each bundling with esbuild, shared by every test.
 beforeAll(() => {
   largeRules = largeRuleFile();
   defaults = synth({});
-  custom = synth(customContext(largeRules));
-}, 120_000);
+  custom = synth(customContext(largeRules, customConnectionsFile()));
+  hooks = synth({ connectionsFile: 'examples/connections.json' });
+}, 180_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -500,13 +535,17 @@ describe('least privilege', () => {
   it('reads a secret given by name through its ARN plus the six-character suffix, and decrypts only via Secrets Manager', () => {
     expect(functionGrants(custom).filter((grant) => /^(secretsmanager|kms):/.test(grant))).toEqual([
       `kms:Decrypt on ${KMS_KEY_ARN} if {"StringEquals":{"kms:ViaService":"secretsmanager.\${AWS::Region}.amazonaws.com"}}`,
+      // The connection secrets' key, for the Okta API token.
+      `kms:Decrypt on ${CONNECTIONS_KMS_KEY_ARN} if {"StringEquals":{"kms:ViaService":"secretsmanager.\${AWS::Region}.amazonaws.com"}}`,
       'secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:platform/atlas-onboarder-??????',
+      // The Okta API token of the connection that has one (contract section 12), never a hook's secret.
+      'secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:platform/okta-api-??????',
     ]);
   });
 
   it('grants no wildcard action, and a wildcard resource only to X-Ray', () => {
-    for (const s of [defaults, custom]) {
-      for (const grant of functionGrants(s)) {
+    for (const s of [defaults, custom, hooks]) {
+      for (const grant of [...functionGrants(s), ...(s === defaults ? [] : functionGrants(s, ingress(s)))]) {
         const [action, resource] = grant.split(' on ') as [string, string];
         expect(action).not.toContain('*');
         if (resource.includes('*')) expect(action).toMatch(/^xray:Put(TraceSegments|TelemetryRecords)$/);
@@ -528,7 +567,8 @@ describe('least privilege', () => {
     const api = only(defaults, 'AWS::ApiGateway::RestApi')[0];
     const stage = only(defaults, 'AWS::ApiGateway::Stage')[0];
     const prefix = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${api}}/\${${stage}}`;
-    expect(resources(defaults, 'AWS::Lambda::Permission').map(([, p]) => `${render(p.Principal)} ${render(p.SourceArn)}`).sort()).toEqual([
+    const onboarder = `\${${fn(defaults)[0]}.Arn}`;
+    expect(resources(defaults, 'AWS::Lambda::Permission', (p) => render(p.FunctionName) === onboarder).map(([, p]) => `${render(p.Principal)} ${render(p.SourceArn)}`).sort()).toEqual([
       `apigateway.amazonaws.com ${prefix}/*/`,
       `apigateway.amazonaws.com ${prefix}/*/*`,
       `apigateway.amazonaws.com ${prefix}/*/events`,
@@ -536,6 +576,200 @@ describe('least privilege', () => {
       `apigateway.amazonaws.com ${prefix}/POST/events`,
       `apigateway.amazonaws.com ${prefix}/POST/invites`,
     ]);
+  });
+});
+
+describe('the webhook ingress', () => {
+  it('runs on Node 24, arm64, with X-Ray tracing, 512 MB and a 10 s timeout, from its own bundle', () => {
+    expect(ingress(hooks)[1]).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'webhook-ingress/index.handler',
+      MemorySize: WEBHOOK_INGRESS_DEFAULTS.memorySize,
+      Timeout: WEBHOOK_INGRESS_DEFAULTS.timeout.toSeconds(),
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(WEBHOOK_INGRESS_DEFAULTS.memorySize).toBe(512);
+    expect(ingress(hooks)[1].Role).not.toEqual(fn(hooks)[1].Role);
+  });
+
+  it('is not deployed without a connections file: no second function, no public route, no connection secret', () => {
+    expect(resources(defaults, 'AWS::Lambda::Function')).toHaveLength(1);
+    expect(resources(defaults, 'AWS::ApiGateway::Method', (m) => m.AuthorizationType !== 'AWS_IAM')).toEqual([]);
+    expect(resources(defaults, 'AWS::SecretsManager::Secret')).toHaveLength(1);
+  });
+
+  it('logs to its own log group, kept for a year', () => {
+    const id = logGroupIdOf(ingress(hooks));
+    expect(id).not.toBe(functionLogGroupId(hooks));
+    expect(resources(hooks, 'AWS::Logs::LogGroup').find(([logGroup]) => logGroup === id)?.[1].RetentionInDays).toBe(365);
+  });
+
+  it('is configured through the contract’s environment: the connections file inline, the two queues, the log level', () => {
+    const variables = ingressEnv(hooks);
+    expect(Object.keys(variables).sort()).toEqual(['CONNECTIONS', 'DEAD_LETTER_QUEUE_URL', 'LOG_LEVEL', 'ONBOARDING_QUEUE_URL']);
+    expect(Object.keys(variables).every((name) => (WEBHOOK_INGRESS_VARIABLES as readonly string[]).includes(name))).toBe(true);
+    expect(variables.CONNECTIONS).toBe(JSON.stringify(JSON.parse(readFileSync('examples/connections.json', 'utf8'))));
+    expect(render(variables.ONBOARDING_QUEUE_URL)).toBe(`\${${sourceQueue(hooks)[0]}}`);
+    expect(render(variables.DEAD_LETTER_QUEUE_URL)).toBe(`\${${deadLetterQueue(hooks)[0]}}`);
+    expect(variables.LOG_LEVEL).toBe('info');
+    // And the onboarder reads the same file, to read people from Okta (contract section 12).
+    expect(env(hooks).CONNECTIONS).toBe(variables.CONNECTIONS);
+  });
+
+  it('may write its log group, read its connections’ secrets and send to the two queues, and nothing else', () => {
+    const secret = (name: string) => only(hooks, 'AWS::SecretsManager::Secret', (p) => p.Name === name)[0];
+    const logs = `\${${logGroupIdOf(ingress(hooks))}.Arn}`;
+    expect(functionGrants(hooks, ingress(hooks))).toEqual(
+      [
+        `logs:CreateLogStream on ${logs}`,
+        `logs:PutLogEvents on ${logs}`,
+        `secretsmanager:GetSecretValue on \${${secret('atlas-onboarder/okta-hook')}}`,
+        `secretsmanager:GetSecretValue on \${${secret('atlas-onboarder/hr-bridge')}}`,
+        // SendMessageBatch is authorized by sqs:SendMessage; the queues are SQS-encrypted, so no KMS grant.
+        `sqs:SendMessage on \${${sourceQueue(hooks)[0]}.Arn}`,
+        `sqs:SendMessage on \${${deadLetterQueue(hooks)[0]}.Arn}`,
+        'xray:PutTelemetryRecords on *',
+        'xray:PutTraceSegments on *',
+      ].sort(),
+    );
+    // The Okta API token is the onboarder's alone, and the hooks' secrets are the ingress's alone.
+    const onboarderSecrets = functionGrants(hooks).filter((grant) => grant.startsWith('secretsmanager:'));
+    expect(onboarderSecrets).toEqual([
+      `secretsmanager:GetSecretValue on \${${only(hooks, 'AWS::SecretsManager::Secret', (p) => p.Name === undefined)[0]}}`,
+      `secretsmanager:GetSecretValue on \${${secret('atlas-onboarder/okta-api')}}`,
+    ]);
+  });
+
+  it('creates each connection secret under the name the connections file gives, with a placeholder the functions refuse, and keeps it', () => {
+    const created = Object.entries(hooks.template.findResources('AWS::SecretsManager::Secret') as Record<string, { Properties: Props; DeletionPolicy?: string }>)
+      .filter(([, r]) => r.Properties.Name !== undefined)
+      .map(([, r]) => [r.Properties.Name, r.DeletionPolicy, r.Properties.GenerateSecretString]);
+    expect(created.sort()).toEqual([
+      ['atlas-onboarder/hr-bridge', 'Retain', { SecretStringTemplate: JSON.stringify({ replaceWith: PLACEHOLDER_SHAPES.hook }), GenerateStringKey: 'placeholder' }],
+      ['atlas-onboarder/okta-api', 'Retain', { SecretStringTemplate: JSON.stringify({ replaceWith: PLACEHOLDER_SHAPES.oktaApi }), GenerateStringKey: 'placeholder' }],
+      ['atlas-onboarder/okta-hook', 'Retain', { SecretStringTemplate: JSON.stringify({ replaceWith: PLACEHOLDER_SHAPES.hook }), GenerateStringKey: 'placeholder' }],
+    ]);
+  });
+
+  it('takes GET and POST /hooks/{name} on the same API as the IAM routes, without IAM or an API key, which stay on the others', () => {
+    const [api] = only(hooks, 'AWS::ApiGateway::RestApi');
+    const paths = new Map(resources(hooks, 'AWS::ApiGateway::Resource').map(([id, r]) => [id, r]));
+    const pathOf = (id: string): string => {
+      const r = paths.get(id);
+      return r ? `${pathOf(render(r.ParentId).slice(2, -1))}/${r.PathPart as string}` : '';
+    };
+    const methods = resources(hooks, 'AWS::ApiGateway::Method').map(([, m]) => ({ route: `${m.HttpMethod as string} ${pathOf(render(m.ResourceId).slice(2, -1)) || '/'}`, m }));
+    const open = methods.filter(({ m }) => m.AuthorizationType !== 'AWS_IAM');
+    expect(open.map(({ route }) => route).sort()).toEqual(['GET /hooks/{name}', 'POST /hooks/{name}']);
+    for (const { m } of open) {
+      expect(m).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, RestApiId: { Ref: api }, Integration: { Type: 'AWS_PROXY' } });
+      expect(render((m.Integration as { Uri: unknown }).Uri)).toContain(`\${${ingress(hooks)[0]}.Arn}`);
+    }
+    expect(methods.filter(({ m }) => m.AuthorizationType === 'AWS_IAM')).toHaveLength(6);
+    // Only the ingress's routes reach it.
+    const stage = only(hooks, 'AWS::ApiGateway::Stage')[0];
+    const prefix = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${api}}/\${${stage}}`;
+    expect(
+      resources(hooks, 'AWS::Lambda::Permission', (p) => render(p.FunctionName) === `\${${ingress(hooks)[0]}.Arn}`)
+        .map(([, p]) => render(p.SourceArn))
+        .sort(),
+    ).toEqual([`${prefix}/GET/hooks/*`, `${prefix}/POST/hooks/*`]);
+  });
+
+  it('throttles /hooks/{name} apart from the stage: 20 requests a second, bursts of 40', () => {
+    expect(hookSettings(hooks)).toEqual([
+      expect.objectContaining({ HttpMethod: 'GET', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+      expect.objectContaining({ HttpMethod: 'POST', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+    ]);
+    expect(stageSettings(hooks)).toMatchObject({ ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    // Okta's cap, 400,000 events a day, is 4.6 a second: Okta, which does not retry a 429, is never the one throttled.
+    expect(ATLAS_ONBOARDER_DEFAULTS.hookRateLimit).toBeGreaterThan(400_000 / 86_400);
+  });
+
+  it('alarms on 20 rejected signatures in 5 minutes, published by the ingress itself', () => {
+    const alarm = only(hooks, 'AWS::CloudWatch::Alarm', (p) => p.MetricName === 'RejectedSignatures')[1];
+    expect(alarm).toMatchObject({
+      Namespace: 'AtlasOnboarder',
+      Dimensions: [{ Name: 'Function', Value: 'webhook-ingress' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: REJECTED_SIGNATURES_THRESHOLD,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: only(hooks, 'AWS::SNS::Topic')[0] }],
+    });
+    expect(REJECTED_SIGNATURES_THRESHOLD).toBe(20);
+    expect(alarm.AlarmDescription).toMatch(/request rejected/);
+    expect(resources(hooks, 'AWS::CloudWatch::Alarm')).toHaveLength(6);
+  });
+
+  it('has its own row on the dashboard: invocations, errors, throttles, duration p99 and rejected signatures', () => {
+    const body = JSON.parse(render(only(hooks, 'AWS::CloudWatch::Dashboard')[1].DashboardBody)) as { widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; alarms?: string[] } }[] };
+    const lines = (title: string) =>
+      body.widgets.find((w) => w.properties.title === title)!.properties.metrics!.map((line) => {
+        const options = line.at(-1) as { stat: string };
+        return [...(line.slice(0, -1) as string[]), options.stat].join(' ');
+      });
+    const function_ = `FunctionName \${${ingress(hooks)[0]}}`;
+    expect(lines('Webhook ingress: invocations, errors, throttles')).toEqual(['Invocations', 'Errors', 'Throttles'].map((m) => `AWS/Lambda ${m} ${function_} Sum`));
+    expect(lines('Webhook ingress: duration (ms)')).toEqual(['p50', 'p99', 'Maximum'].map((stat) => `AWS/Lambda Duration ${function_} ${stat}`));
+    expect(lines('Webhook ingress: rejected signatures')).toEqual(['AtlasOnboarder RejectedSignatures Function webhook-ingress Sum']);
+    const alarmWidget = body.widgets.find((w) => w.type === 'alarm')!;
+    expect(alarmWidget.properties.alarms).toContain(`\${${only(hooks, 'AWS::CloudWatch::Alarm', (p) => p.MetricName === 'RejectedSignatures')[0]}.Arn}`);
+  });
+
+  it('acknowledges cdk-nag’s authorization findings on the two hook methods only, with the reason', () => {
+    const byConstruct = new Map<string, string[]>();
+    for (const construct of hooks.app.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const key of Object.keys(entry.data as Record<string, string>)) {
+          const id = key.replace(/^annotation::/i, '');
+          byConstruct.set(id, [...(byConstruct.get(id) ?? []), construct.node.path]);
+        }
+      }
+    }
+    expect(byConstruct.get('AwsSolutions-APIG4')?.sort()).toEqual([
+      'AtlasOnboarder/AtlasOnboarder/Api/Api/Default/hooks/{name}/GET',
+      'AtlasOnboarder/AtlasOnboarder/Api/Api/Default/hooks/{name}/POST',
+    ]);
+    expect(acknowledgements(hooks.app).get('AwsSolutions-APIG4')).toMatch(/verifies every request in constant time/);
+    expect([...acknowledgements(hooks.app).keys()].sort()).toEqual(
+      [...acknowledgements(defaults.app).keys(), 'AwsSolutions-APIG4'].sort(),
+    );
+  });
+
+  it('gives the hook URL of each connection and the function’s name as outputs', () => {
+    const outputs = (hooks.template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(render(outputs.HookUrlokta?.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}\/hooks\/okta$/);
+    expect(render(outputs.HookUrlhrbridge?.Value)).toMatch(/\/hooks\/hr-bridge$/);
+    expect(render(outputs.WebhookIngressFunctionName?.Value)).toBe(`\${${ingress(hooks)[0]}}`);
+  });
+
+  it('ships an asset of its entry and the chunks it reaches, with no Atlas client code', () => {
+    const dir = assetDir(hooks, ingress(hooks));
+    const files = bundleFiles(dir);
+    expect(files).toContain('webhook-ingress/index.mjs');
+    expect(files.filter((file) => !/^(webhook-ingress\/index|chunk-[A-Z0-9]+)\.mjs$/.test(file))).toEqual([]);
+    const sources = files.flatMap((file) => (JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sources: string[] }).sources);
+    expect(sources.some((source) => source.includes('lambda/adapters/webhooks/ingress.ts'))).toBe(true);
+    expect(sources.filter((source) => source.includes('lambda/atlas/') || source.includes('node_modules/undici/') || source.includes('lambda/functions/onboarder/'))).toEqual([]);
+  });
+
+  it('fails synth, naming the connection, when the connections file is bad or missing', () => {
+    const bad = join(scratch, 'bad-connections.json');
+    writeFileSync(bad, JSON.stringify({ connections: [{ name: 'workday', kind: 'standard-webhooks', secretId: 'hooks/workday', source: 'payroll' }] }));
+    expect(() => defineApp(newApp({ connectionsFile: bad }))).toThrow(/connection "workday" at source/);
+    expect(() => defineApp(newApp({ connectionsFile: 'examples/nope.json' }))).toThrow(/invalid connections file \(examples\/nope\.json\):\s+- cannot be read \(ENOENT\)/);
+    expect(() => defineApp(newApp({ connectionsFile: 'examples/connections.json', existingConnectionSecrets: '["atlas-onboarder/okta-hok"]' }))).toThrow(
+      /existingConnectionSecrets" names "atlas-onboarder\/okta-hok", which no connection/,
+    );
+    const large = join(scratch, 'large-connections.json');
+    const many = Array.from({ length: 20 }, (_, i) => ({ name: `sender-${i}`, kind: 'standard-webhooks', secretId: `atlas-onboarder/sender-${i}-signing-secret`, source: 'hr' }));
+    writeFileSync(large, JSON.stringify({ connections: many }));
+    expect(() => defineApp(newApp({ connectionsFile: large }))).toThrow(/at most 1536 fit in the functions' environment/);
   });
 });
 
@@ -763,7 +997,7 @@ describe('outputs', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged, with defaults or every option set', () => {
-    for (const s of [defaults, custom]) expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
+    for (const s of [defaults, custom, hooks]) expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
   });
 
   it('acknowledges only these findings, each with a reason a reviewer can check', () => {
@@ -778,7 +1012,8 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
     for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(150);
     // Without the created secret and the account role, their acknowledgements go too.
-    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
+    // With the webhook ingress, its open methods' APIG4.
+    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
   });
 });
 
@@ -796,7 +1031,7 @@ describe('context options', () => {
     },
     atlasSecretKmsKeyArn: () => {
       expect(functionGrants(defaults).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
-      expect(functionGrants(custom).filter((grant) => grant.startsWith('kms:'))).toHaveLength(1);
+      expect(functionGrants(custom).filter((grant) => grant.startsWith(`kms:Decrypt on ${KMS_KEY_ARN} `))).toHaveLength(1);
     },
     atlasBaseUrl: () => expect(env(custom).ATLAS_BASE_URL).toBe('https://cloud-qa.mongodb.com'),
     atlasInviteApi: () => expect(env(custom).ATLAS_INVITE_API).toBe('users'),
@@ -804,7 +1039,8 @@ describe('context options', () => {
     logLevel: () => expect(env(custom).LOG_LEVEL).toBe('debug'),
     logRetentionDays: () => {
       expect(logRetentions(defaults)).toEqual([365, 365]);
-      expect(logRetentions(custom)).toEqual([90, 90]);
+      // The onboarder's, the API's access log and the webhook ingress's.
+      expect(logRetentions(custom)).toEqual([90, 90, 90]);
     },
     batchSize: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].BatchSize).toBe(25),
     maxBatchingWindowSeconds: () => {
@@ -821,7 +1057,8 @@ describe('context options', () => {
     apiClients: () => {
       expect(resources(defaults, 'AWS::ApiGateway::ApiKey')).toEqual([]);
       expect(resources(custom, 'AWS::ApiGateway::ApiKey').map(([, k]) => k.Name).sort()).toEqual(['AtlasOnboarderStaging-okta', 'AtlasOnboarderStaging-workday']);
-      for (const [, method] of resources(custom, 'AWS::ApiGateway::Method')) expect(method.ApiKeyRequired).toBe(true);
+      // Every IAM method; the hooks' senders cannot send our keys (their own secret is the gate).
+      for (const [, method] of resources(custom, 'AWS::ApiGateway::Method')) expect(method.ApiKeyRequired).toBe(method.AuthorizationType === 'AWS_IAM');
       const plan = (name: string) => only(custom, 'AWS::ApiGateway::UsagePlan', (p) => p.UsagePlanName === `AtlasOnboarderStaging-${name}`)[1];
       expect(plan('workday')).toMatchObject({ Throttle: { RateLimit: 1, BurstLimit: 2 }, Quota: { Limit: 500, Period: 'DAY' } });
       // A caller without limits of its own gets the stage's.
@@ -831,9 +1068,34 @@ describe('context options', () => {
     },
     alarmEmail: () =>
       expect(only(custom, 'AWS::SNS::Subscription')[1]).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: only(custom, 'AWS::SNS::Topic')[0] } }),
+    connectionsFile: () => {
+      expect(resources(defaults, 'AWS::Lambda::Function')).toHaveLength(1);
+      expect(env(defaults).CONNECTIONS).toBeUndefined();
+      expect(JSON.parse(ingressEnv(custom).CONNECTIONS as string)).toMatchObject({ connections: [{ name: 'okta-prod' }, { name: 'workday' }] });
+      expect(env(custom).CONNECTIONS).toBe(ingressEnv(custom).CONNECTIONS);
+    },
+    existingConnectionSecrets: () => {
+      expect(resources(hooks, 'AWS::SecretsManager::Secret', (p) => p.Name !== undefined)).toHaveLength(3);
+      expect(resources(custom, 'AWS::SecretsManager::Secret')).toEqual([]);
+      expect(functionGrants(custom, ingress(custom)).filter((grant) => grant.startsWith('secretsmanager:'))).toEqual([
+        // A complete ARN as given; a name matched with exactly the six characters Secrets Manager appends.
+        'secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:platform/workday-hook-??????',
+        `secretsmanager:GetSecretValue on ${OKTA_HOOK_SECRET_ARN}`,
+      ]);
+    },
+    connectionSecretsKmsKeyArn: () => {
+      expect(functionGrants(hooks, ingress(hooks)).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
+      expect(functionGrants(custom, ingress(custom)).filter((grant) => grant.startsWith('kms:'))).toEqual([
+        `kms:Decrypt on ${CONNECTIONS_KMS_KEY_ARN} if {"StringEquals":{"kms:ViaService":"secretsmanager.\${AWS::Region}.amazonaws.com"}}`,
+      ]);
+    },
+    hookRateLimit: () => expect(hookSettings(custom).map((m) => m.ThrottlingRateLimit)).toEqual([5, 5]),
+    hookBurstLimit: () => expect(hookSettings(custom).map((m) => m.ThrottlingBurstLimit)).toEqual([10, 10]),
     apiGatewayCloudWatchRole: () => {
       expect(resources(custom, 'AWS::ApiGateway::Account')).toEqual([]);
-      expect(resources(custom, 'AWS::IAM::Role')).toHaveLength(1);
+      // The two functions' roles, and no account role.
+      expect(resources(custom, 'AWS::IAM::Role')).toHaveLength(2);
+      expect(resources(custom, 'AWS::IAM::Role', (r) => JSON.stringify(r).includes('apigateway.amazonaws.com'))).toEqual([]);
     },
   };
 
@@ -841,7 +1103,7 @@ describe('context options', () => {
 
   it('are all tested above, all set in the custom variant, and all documented in infra/README.md', () => {
     expect(Object.keys(effects).sort()).toEqual([...CONTEXT_KEYS].sort());
-    expect(Object.keys(customContext('x')).sort()).toEqual([...CONTEXT_KEYS].sort());
+    expect(Object.keys(customContext('x', 'y')).sort()).toEqual([...CONTEXT_KEYS].sort());
     const readme = readFileSync('infra/README.md', 'utf8');
     for (const key of CONTEXT_KEYS) expect(readme, key).toContain(`\`${key}\``);
   });

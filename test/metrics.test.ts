@@ -115,6 +115,23 @@ describe('an invocation’s metrics', () => {
   });
 });
 
+describe('the webhook ingress’s metrics', () => {
+  it('are a RejectedSignatures count under Function=webhook-ingress, with no other dimension', () => {
+    const lines: string[] = [];
+    const metrics = new Metrics('webhook-ingress', (line) => lines.push(line), () => NOW);
+    metrics.rejectedSignature();
+    metrics.rejectedSignature();
+    metrics.flush();
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      {
+        _aws: { Timestamp: NOW, CloudWatchMetrics: [directive(['Function'], [['RejectedSignatures', 'Count']])] },
+        Function: 'webhook-ingress',
+        RejectedSignatures: 2,
+      },
+    ]);
+  });
+});
+
 describe('the handler’s metrics', () => {
   let world: World;
   useWorld((started) => (world = started));

@@ -337,6 +337,59 @@ describe('Standard Webhooks (POST /hooks/{name})', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('rejected signatures, as a metric (contract section 8)', () => {
+  /** The EMF lines one request wrote, parsed. */
+  async function emfOf(event: unknown): Promise<Record<string, unknown>[]> {
+    const before = logs.length;
+    await send(event);
+    return logs
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => '_aws' in entry);
+  }
+  const rejected = (timestamp: unknown) => ({
+    _aws: { Timestamp: timestamp, CloudWatchMetrics: [{ Namespace: 'AtlasOnboarder', Dimensions: [['Function']], Metrics: [{ Name: 'RejectedSignatures', Unit: 'Count' }] }] },
+    Function: 'webhook-ingress',
+    RejectedSignatures: 1,
+  });
+  const stale = Math.floor(Date.now() / 1000) - 301;
+
+  it.each([
+    ['a wrong Okta secret header', () => restEvent({ method: 'POST', path: '/hooks/okta', headers: { authorization: 'Basic d3Jvbmc6c2VjcmV0' }, body: delivery([]) })],
+    ['no Okta secret header on the verification GET', () => restEvent({ method: 'GET', path: '/hooks/okta', headers: { 'x-okta-verification-challenge': 'c' } })],
+    ['a bad Standard Webhooks signature', () => restEvent({ method: 'POST', path: '/hooks/hr-bridge', headers: signedHeaders(hrEvent(), HR_NEXT_SECRET), body: hrEvent() })],
+    ['a stale Standard Webhooks timestamp', () => restEvent({ method: 'POST', path: '/hooks/hr-bridge', headers: signedHeaders(hrEvent(), HR_SECRET, { at: stale }), body: hrEvent() })],
+    ['no Standard Webhooks headers', () => httpApiEvent({ method: 'POST', path: '/hooks/hr-bridge', headers: {}, body: hrEvent() })],
+  ])('counts one for %s, in one EMF line of namespace AtlasOnboarder under Function=webhook-ingress', async (_, event) => {
+    const emf = await emfOf(event());
+    expect(emf).toEqual([rejected(expect.any(Number))]);
+    // The connection is named on the log line, not in a dimension; the offered credential on neither.
+    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).findLast((l) => l.message === 'request rejected');
+    expect(line).toMatchObject({ status: 401, outcome: 'unauthorized' });
+    expect(['okta', 'hr-bridge']).toContain(line!.connection);
+  });
+
+  it('counts nothing for a request that authenticated, an unknown hook, a body too large or a secret that cannot be read', async () => {
+    const body = hrEvent();
+    expect(await emfOf(restEvent({ method: 'POST', path: '/hooks/hr-bridge', headers: signedHeaders(body, HR_SECRET), body }))).toEqual([]);
+    expect(await emfOf(restEvent({ method: 'GET', path: '/hooks/okta', headers: { authorization: OKTA_SECRET, 'x-okta-verification-challenge': 'c' } }))).toEqual([]);
+    expect(await emfOf(restEvent({ method: 'POST', path: '/hooks/nobody', headers: {}, body: '{}' }))).toEqual([]);
+    const large = hrEvent({ title: 'x'.repeat(256 * 1024) });
+    expect(await emfOf(restEvent({ method: 'POST', path: '/hooks/hr-bridge', headers: {}, body: large }))).toEqual([]);
+    expect(await emfOf(restEvent({ method: 'POST', path: '/hooks/lost', headers: signedHeaders('{}', HR_SECRET), body: '{}' }))).toEqual([]);
+  });
+
+  it('counts each rejection of a container once, flushed with its own invocation', async () => {
+    const wrong = () => restEvent({ method: 'POST', path: '/hooks/okta', headers: { authorization: 'wrong' }, body: delivery([]) });
+    expect((await emfOf(wrong())).map((e) => e.RejectedSignatures)).toEqual([1]);
+    expect((await emfOf(wrong())).map((e) => e.RejectedSignatures)).toEqual([1]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // Hostile input
 // ---------------------------------------------------------------------------------------------------------------
 

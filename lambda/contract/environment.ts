@@ -37,3 +37,13 @@ export type WebhookIngressVariable = (typeof WEBHOOK_INGRESS_VARIABLES)[number];
 
 /** What infra may write into the webhook ingress's environment. */
 export type WebhookIngressEnvironment = { readonly [K in WebhookIngressVariable]?: string };
+
+/**
+ * The scim function's variables (contract section 9): the bearer token secret (`{"values": [...]}`, section 14), the
+ * directory's DynamoDB table and the onboarding queue its change relay feeds.
+ */
+export const SCIM_VARIABLES = ['SCIM_TOKEN_SECRET_ID', 'SCIM_TABLE_NAME', 'ONBOARDING_QUEUE_URL', 'SECRET_TTL_SECONDS', 'LOG_LEVEL'] as const;
+export type ScimVariable = (typeof SCIM_VARIABLES)[number];
+
+/** What infra may write into the scim function's environment. */
+export type ScimEnvironment = { readonly [K in ScimVariable]?: string };

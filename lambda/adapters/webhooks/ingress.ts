@@ -2,6 +2,7 @@ import type { Connection, OktaEventHookConnection, StandardWebhooksConnection } 
 import { parseJson, type InputIssue } from '../../core/requests';
 import type { Result } from '../../failure';
 import type { Logger } from '../../log';
+import type { Metrics } from '../../metrics';
 import { bodyBytes, jsonAnswer, MAX_BODY_BYTES, requestLine, utf8Text, type ApiGatewayEvent, type HttpAnswer } from '../api-gateway';
 import { deliveryOf, translateOktaEvent } from './okta-event-hooks';
 import { headerMatches, standardWebhookVerified } from './signatures';
@@ -30,6 +31,8 @@ export interface IngressDeps {
   onboardingQueueUrl: string;
   deadLetterQueueUrl: string;
   log: Logger;
+  /** Counts each request refused as unauthenticated (`RejectedSignatures`). */
+  metrics?: Metrics;
   /** Seconds since the epoch (tests move it). */
   nowSeconds?: () => number;
 }
@@ -78,7 +81,7 @@ async function answerOkta(connection: OktaEventHookConnection, { event, method, 
   const secret = await deps.secrets(connection, SECRET_TIMEOUT_MS);
   if (!secret.ok) return unavailable(log, 'the connection secret could not be read');
   // The offered value never reaches a line: only that it did not match.
-  if (!headerMatches(headers.get(connection.header), secret.value)) return reject(401, { error: 'unauthorized' });
+  if (!headerMatches(headers.get(connection.header), secret.value)) return unauthenticated(reject, deps);
 
   if (method === 'GET') {
     const challenge = headers.get(OKTA_CHALLENGE_HEADER);
@@ -125,7 +128,7 @@ async function answerStandardWebhook(connection: StandardWebhooksConnection, { e
   const id = headers.get('webhook-id');
   const signed = { id, timestamp: headers.get('webhook-timestamp'), signature: headers.get('webhook-signature'), body: bytes };
   const now = deps.nowSeconds?.() ?? Date.now() / 1000;
-  if (!standardWebhookVerified(signed, secret.value, now)) return reject(401, { error: 'unauthorized' });
+  if (!standardWebhookVerified(signed, secret.value, now)) return unauthenticated(reject, deps);
 
   const text = utf8Text(bytes);
   if (text === null) return reject(400, { error: 'invalid_json', issues: [{ path: '', message: 'the body is not valid UTF-8' }] });
@@ -141,6 +144,12 @@ async function answerStandardWebhook(connection: StandardWebhooksConnection, { e
   }
   log.info('event queued', { eventId, type: parsed.event.type });
   return jsonAnswer(202, { eventId });
+}
+
+/** 401 with no detail of what was expected (contract section 10), counted for the stack's alarm on a burst of them. */
+function unauthenticated(reject: RequestContext['reject'], deps: IngressDeps): HttpAnswer {
+  deps.metrics?.rejectedSignature();
+  return reject(401, { error: 'unauthorized' });
 }
 
 function unavailable(log: Logger, message: string, fields: Record<string, unknown> = {}): HttpAnswer {

@@ -7,6 +7,7 @@ import { CachedSecret, createSecretsManagerClient } from '../../aws/secrets-mana
 import { sqsQueueActions } from '../../aws/sqs';
 import type { Connection } from '../../contract/connections';
 import { flushLogs, Logger, type LogSink } from '../../log';
+import { Metrics } from '../../metrics';
 import { loadConfig, type Config } from './config';
 
 /**
@@ -18,7 +19,7 @@ import { loadConfig, type Config } from './config';
 export type WebhookIngressHandler = (event: unknown, context?: Partial<Context>) => Promise<HttpAnswer>;
 
 export interface HandlerOptions {
-  /** Where log lines go (default: stdout). */
+  /** Where log lines and the metrics' EMF lines go (default: stdout). */
   logSink?: LogSink;
   /** The queue in place of SQS. */
   queue?: OnboardingQueue;
@@ -41,6 +42,7 @@ const connectionSecret = z.object({
 export function createHandler(env: Record<string, string | undefined>, options: HandlerOptions = {}): WebhookIngressHandler {
   const config = loadConfig(env);
   const log = new Logger(config.logLevel, options.logSink, { service: 'atlas-onboarder-webhooks' });
+  const metrics = new Metrics('webhook-ingress', options.logSink);
   const queue = options.queue ?? sqsQueueActions(env);
   const secrets = connectionSecrets(config, env, log);
 
@@ -58,6 +60,7 @@ export function createHandler(env: Record<string, string | undefined>, options: 
         onboardingQueueUrl: config.onboardingQueueUrl,
         deadLetterQueueUrl: config.deadLetterQueueUrl,
         log: invocationLog,
+        metrics,
         ...(options.nowSeconds && { nowSeconds: options.nowSeconds }),
       });
     } catch (err) {
@@ -65,10 +68,12 @@ export function createHandler(env: Record<string, string | undefined>, options: 
       return internalError(requestIdOf(event));
     }
   };
+  // Every line of an invocation, its metrics too, is out before its answer: Lambda freezes the process once it has it.
   return async (event, context) => {
     try {
       return await handle(event, context);
     } finally {
+      metrics.flush();
       flushLogs();
     }
   };
