@@ -6,14 +6,16 @@ import tseslint from 'typescript-eslint';
  * The layering (STYLE.md, shared/DESIGN.md section 8), as import rules: a wrong import fails `npm run lint`.
  *
  *   contract/   the shared words: imports nothing of lambda/ but zod-messages
- *   failure, log, metrics, deadline, concurrency, zod-messages: leaves, import nothing of lambda/'s folders
+ *   failure, log, metrics, deadline, concurrency, retry, zod-messages: leaves, import nothing of lambda/'s folders
  *               (metrics.ts reads the metric catalogue, contract/metrics.ts: pure data that infra/ draws from too)
- *   core/       pure: no AWS shape, no SDK, no HTTP client; never adapters/, aws/, functions/
- *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, functions/
- *   adapters/   AWS and vendor shapes: never atlas/, aws/ (they reach them through ports), functions/
- *   aws/        the SDK clients behind the ports: never core/, atlas/, functions/
+ *   http/       HTTP only: transport.ts is the one door to undici; nothing of lambda/'s folders
+ *   core/       pure: no AWS shape, no SDK, no HTTP client; never adapters/, aws/, functions/, http/, okta/
+ *   atlas/      HTTP and Atlas: nothing of events or rules (core/), adapters/, aws/, okta/, functions/
+ *   okta/       HTTP and Okta: nothing of events or rules (core/), adapters/, aws/, atlas/, functions/
+ *   adapters/   AWS and vendor shapes: never atlas/, okta/, http/, aws/ (they reach them through ports), functions/
+ *   aws/        the SDK clients behind the ports: never core/, atlas/, okta/, http/, functions/
  *   functions/<name>/  one composition root each: never another function's folder
- *   functions/webhook-ingress/  and never atlas/ or undici: it verifies and queues, Atlas is the onboarder's
+ *   functions/webhook-ingress/  and never atlas/, okta/, http/ or undici: it verifies and queues, Atlas and Okta are the onboarder's
  *   scim/       the SCIM service, the directory's item keys and the change relay, pure of AWS: no SDK, no AWS shape, no
  *               HTTP client; never adapters/, aws/, atlas/, functions/ (DynamoDB and SQS are reached through ports:
  *               scim/directory.ts, the relay's ChangeQueue; the stream adapter reads records into scim/changes.ts)
@@ -26,7 +28,7 @@ import tseslint from 'typescript-eslint';
 const OUTSIDE_LAMBDA = { regex: '^(\\.\\./)+(infra|local|bench|test|sandbox)(/|$)', message: 'lambda/ ships alone: it never imports the tools around it.' };
 const SDK = { regex: '^@aws-sdk/', message: 'Only lambda/aws/ talks to the AWS SDK.' };
 const AWS_SHAPES = { regex: '^aws-lambda$', message: 'Only adapters/ and the functions know AWS event shapes.' };
-const HTTP_CLIENT = { regex: '^undici(/|$)', message: 'Only lambda/atlas/transport.ts talks to undici.' };
+const HTTP_CLIENT = { regex: '^undici(/|$)', message: 'Only lambda/http/transport.ts talks to undici; clients use its send().' };
 /** A folder of lambda/ that may not be imported from here: `../name` or deeper. */
 const folders = (names, message) => ({ regex: `^(\\.\\./)+(${names.join('|')})(/|$)`, message });
 const layer = (files, ...patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: [OUTSIDE_LAMBDA, ...patterns] }] } });
@@ -34,30 +36,38 @@ const layering = [
   layer(['lambda/**/*.ts']),
   layer(['lambda/contract/**'], { regex: '^\\.\\./(?!zod-messages$)', message: 'contract/ is the shared vocabulary: it imports nothing of lambda/ but zod-messages.' }, SDK, AWS_SHAPES, HTTP_CLIENT),
   layer(
-    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/metrics.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/zod-messages.ts'],
-    { regex: '^\\./(contract(?!/metrics$)|core|atlas|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders (but the metric catalogue).' },
+    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/metrics.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/retry.ts', 'lambda/zod-messages.ts'],
+    { regex: '^\\./(contract(?!/metrics$)|core|atlas|okta|http|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders (but the metric catalogue).' },
     SDK,
     AWS_SHAPES,
     HTTP_CLIENT,
   ),
-  layer(['lambda/core/**'], folders(['adapters', 'aws', 'functions'], 'core/ is pure: it knows no AWS shape and reaches Atlas only through its ports.'), SDK, AWS_SHAPES, HTTP_CLIENT),
-  layer(['lambda/atlas/**'], folders(['core', 'adapters', 'aws', 'functions'], 'atlas/ knows HTTP and Atlas, nothing of events, rules or AWS.'), SDK, AWS_SHAPES),
+  layer(
+    ['lambda/core/**'],
+    folders(['adapters', 'aws', 'functions', 'http', 'okta'], 'core/ is pure: it knows no AWS shape and reaches Atlas and Okta only through its ports.'),
+    SDK,
+    AWS_SHAPES,
+    HTTP_CLIENT,
+  ),
+  layer(['lambda/http/**'], folders(['contract', 'core', 'atlas', 'okta', 'adapters', 'aws', 'functions'], 'http/ knows HTTP only: what an answer means is its clients’.'), SDK, AWS_SHAPES),
   {
-    ...layer(['lambda/atlas/**'], folders(['core', 'adapters', 'aws', 'functions'], 'atlas/ knows HTTP and Atlas, nothing of events, rules or AWS.'), SDK, AWS_SHAPES, HTTP_CLIENT),
-    ignores: ['lambda/atlas/transport.ts', 'lambda/atlas/undici-internals.d.ts'],
+    ...layer(['lambda/http/**'], folders(['contract', 'core', 'atlas', 'okta', 'adapters', 'aws', 'functions'], 'http/ knows HTTP only: what an answer means is its clients’.'), SDK, AWS_SHAPES, HTTP_CLIENT),
+    ignores: ['lambda/http/transport.ts', 'lambda/http/undici-internals.d.ts'],
   },
-  layer(['lambda/adapters/**'], folders(['atlas', 'aws', 'functions'], 'adapters/ reach Atlas and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
-  layer(['lambda/aws/**'], folders(['core', 'atlas', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core or Atlas code.'), HTTP_CLIENT),
+  layer(['lambda/atlas/**'], folders(['core', 'okta', 'adapters', 'aws', 'functions'], 'atlas/ knows HTTP and Atlas, nothing of events, rules, Okta or AWS.'), SDK, AWS_SHAPES, HTTP_CLIENT),
+  layer(['lambda/okta/**'], folders(['core', 'atlas', 'adapters', 'aws', 'functions'], 'okta/ knows HTTP and Okta, nothing of events, rules, Atlas or AWS.'), SDK, AWS_SHAPES, HTTP_CLIENT),
+  layer(['lambda/adapters/**'], folders(['atlas', 'okta', 'http', 'aws', 'functions'], 'adapters/ reach Atlas, Okta and AWS only through the ports they are given.'), SDK, HTTP_CLIENT),
+  layer(['lambda/aws/**'], folders(['core', 'atlas', 'okta', 'http', 'functions'], 'aws/ holds SDK clients behind ports; it knows no core, Atlas or Okta code.'), HTTP_CLIENT),
   layer(['lambda/functions/**'], { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' }),
   layer(
     ['lambda/functions/webhook-ingress/**'],
     { regex: '^\\.\\./[^.]', message: 'A function never imports another function’s folder; share through lambda/ instead.' },
-    folders(['atlas'], 'The webhook ingress only verifies and queues: it holds no Atlas client code (contract section 9).'),
+    folders(['atlas', 'okta', 'http'], 'The webhook ingress only verifies and queues: it holds no Atlas or Okta client code and no HTTP client (contract section 9).'),
     HTTP_CLIENT,
   ),
   layer(
     ['lambda/scim/**'],
-    folders(['adapters', 'aws', 'atlas', 'functions'], 'scim/ is the SCIM service, pure of AWS: it reaches the directory through its port.'),
+    folders(['adapters', 'aws', 'atlas', 'okta', 'http', 'functions'], 'scim/ is the SCIM service, pure of AWS: it reaches the directory through its port.'),
     SDK,
     AWS_SHAPES,
     HTTP_CLIENT,

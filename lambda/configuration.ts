@@ -1,5 +1,7 @@
 import './zod-messages';
+import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
+import { ConnectionsFileError, parseConnectionsFile, type Connection } from './contract/connections';
 import { LOG_LEVELS } from './contract/vocabulary';
 
 /**
@@ -42,3 +44,32 @@ export const wholeNumber = (min: number, max: number) =>
 
 /** `LOG_LEVEL`, default `info`. */
 export const logLevel = z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info');
+
+/**
+ * The connections file (contract section 11) from `CONNECTIONS` (inline) or `CONNECTIONS_FILE` (a path), at most one;
+ * `undefined` when neither is set. A bad file is a {@link ConfigError} naming the variable and the connection.
+ * Outside Lambda (`AWS_LAMBDA_FUNCTION_NAME` unset) an `oktaOrgUrl` may be an `http:` loopback stand-in.
+ *
+ * @example
+ * const connections = connectionsFrom({ CONNECTIONS_FILE: 'examples/connections.json' }, process.env);
+ */
+export function connectionsFrom(vars: { CONNECTIONS_FILE?: string | undefined; CONNECTIONS?: string | undefined }, env: Record<string, string | undefined>): Connection[] | undefined {
+  if (vars.CONNECTIONS_FILE && vars.CONNECTIONS) throw new ConfigError('CONNECTIONS', 'and CONNECTIONS_FILE are both set; set one');
+  const options = { loopbackHttp: !env.AWS_LAMBDA_FUNCTION_NAME };
+  try {
+    if (vars.CONNECTIONS) return parseConnectionsFile(vars.CONNECTIONS, 'CONNECTIONS', options).connections;
+    if (vars.CONNECTIONS_FILE) {
+      let text: string;
+      try {
+        text = readFileSync(vars.CONNECTIONS_FILE, 'utf8');
+      } catch (err) {
+        throw new ConfigError('CONNECTIONS_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${vars.CONNECTIONS_FILE})`);
+      }
+      return parseConnectionsFile(text, `CONNECTIONS_FILE ${vars.CONNECTIONS_FILE}`, options).connections;
+    }
+  } catch (err) {
+    if (err instanceof ConnectionsFileError) throw new ConfigError(err.origin.split(' ')[0]!, `holds ${err.message}`);
+    throw err;
+  }
+  return undefined;
+}

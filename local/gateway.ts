@@ -46,21 +46,27 @@ export class PortInUseError extends Error {
  * // curl -X POST localhost:3000/events -d @examples/events/hire.json
  */
 export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
-  const local = await startLocalFunction(options.env, options.logSink);
-  let okta: OktaSandbox;
+  const okta = await startOktaSandbox();
+  seedOktaDemo(okta);
+  // The ingress comes first (its local Secrets Manager holds the Okta API token the onboarder reads); what it queues
+  // goes to the onboarder once that is started, before any request can arrive.
+  const deferred: { local?: LocalFunction } = {};
+  const onboarder = { handler: ((event, context) => deferred.local!.handler(event, context)) as LocalFunction['handler'], deadLetters: [] as DeadLetter[] };
   let hooks: LocalIngress;
+  let local: LocalFunction;
   try {
-    hooks = await startLocalIngress(options.env, local, options.logSink);
+    hooks = await startLocalIngress(options.env, onboarder, okta, options.logSink);
   } catch (err) {
-    await local.close();
+    await okta.close();
     throw err;
   }
   try {
-    okta = await startOktaSandbox();
-    seedOktaDemo(okta);
+    local = await startLocalFunction({ ...options.env, ...hooks.onboarderEnv }, options.logSink);
+    deferred.local = local;
+    onboarder.deadLetters = local.deadLetters;
   } catch (err) {
     await hooks.close();
-    await local.close();
+    await okta.close();
     throw err;
   }
   let port = 0;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { OnboardingQueue } from '../lambda/adapters/webhooks/ingress';
 import { parseConnectionsFile, type Connection } from '../lambda/contract/connections';
 import { createHandler, type WebhookIngressHandler } from '../lambda/functions/webhook-ingress/app';
-import { startAwsEndpoints, type AwsEndpoints } from '../sandbox';
+import { OKTA_SANDBOX_TOKEN, startAwsEndpoints, type AwsEndpoints, type OktaSandbox } from '../sandbox';
 import { localContext, sqsRecords } from './events';
 import type { DeadLetter, LocalFunction } from './function';
 
@@ -22,6 +22,13 @@ const SQS_BATCH = 10;
 export interface LocalIngress {
   handler: WebhookIngressHandler;
   connections: readonly Connection[];
+  /**
+   * What the onboarder's environment needs to read people as the ingress's connections say (contract section 12): the
+   * same connections and, unless real AWS secrets are in use (`ATLAS_SECRET_ID`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`),
+   * the local Secrets Manager, which holds the stand-in's API token under each loopback Okta connection's
+   * `oktaApiSecretId`.
+   */
+  onboarderEnv: Record<string, string>;
   /** Every message the ingress put on the onboarding queue, in order. */
   queued: string[];
   /** Resolves once the onboarder has handled everything queued so far. */
@@ -48,9 +55,20 @@ export function localHookSecret(connection: Pick<Connection, 'name' | 'kind'>): 
  * localConnections(process.env); // [{ name: 'okta', kind: 'okta-event-hook', ... }, { name: 'hr-bridge', ... }]
  */
 export function localConnections(env: Record<string, string | undefined>): Connection[] {
-  if (env.CONNECTIONS) return parseConnectionsFile(env.CONNECTIONS, 'CONNECTIONS').connections;
+  // A local run may point oktaOrgUrl at the Okta stand-in (http: on loopback), as the functions outside Lambda do.
+  if (env.CONNECTIONS) return parseConnectionsFile(env.CONNECTIONS, 'CONNECTIONS', { loopbackHttp: true }).connections;
   const file = env.CONNECTIONS_FILE ?? DEFAULT_CONNECTIONS;
-  return parseConnectionsFile(readFileSync(file, 'utf8'), `CONNECTIONS_FILE ${file}`).connections;
+  return parseConnectionsFile(readFileSync(file, 'utf8'), `CONNECTIONS_FILE ${file}`, { loopbackHttp: true }).connections;
+}
+
+/**
+ * The connections both functions get: yours (`CONNECTIONS`, `CONNECTIONS_FILE`) as they are, or the example file with
+ * each Okta connection that reads people (contract section 12) reading them from the Okta stand-in instead.
+ */
+function servedConnections(env: Record<string, string | undefined>, okta: Pick<OktaSandbox, 'url'>): Connection[] {
+  const connections = localConnections(env);
+  if (env.CONNECTIONS || env.CONNECTIONS_FILE) return connections;
+  return connections.map((c) => (c.kind === 'okta-event-hook' && c.oktaOrgUrl && c.oktaApiSecretId ? { ...c, oktaOrgUrl: okta.url } : c));
 }
 
 /**
@@ -61,7 +79,12 @@ export function localConnections(env: Record<string, string | undefined>): Conne
  * const hooks = await startLocalIngress(process.env, local);
  * await hooks.handler(httpApiEvent({ method: 'POST', path: '/hooks/hr-bridge', headers, body }), localContext());
  */
-export async function startLocalIngress(env: Record<string, string | undefined>, onboarder: Pick<LocalFunction, 'handler' | 'deadLetters'>, logSink?: (line: string) => void): Promise<LocalIngress> {
+export async function startLocalIngress(
+  env: Record<string, string | undefined>,
+  onboarder: Pick<LocalFunction, 'handler' | 'deadLetters'>,
+  okta: Pick<OktaSandbox, 'url'>,
+  logSink?: (line: string) => void,
+): Promise<LocalIngress> {
   const aws: AwsEndpoints = await startAwsEndpoints();
   // The SDK signs every call and wants credentials to sign with; the stand-in does not check them. Real ones, where
   // set, are kept (and only ever sent to 127.0.0.1).
@@ -88,8 +111,21 @@ export async function startLocalIngress(env: Record<string, string | undefined>,
       return Promise.resolve();
     },
   };
+  let served: Connection[];
+  try {
+    served = servedConnections(env, okta);
+  } catch (err) {
+    await aws.close();
+    throw err;
+  }
+  const connectionsEnv: Record<string, string> =
+    env.CONNECTIONS || env.CONNECTIONS_FILE
+      ? env.CONNECTIONS
+        ? { CONNECTIONS: env.CONNECTIONS }
+        : { CONNECTIONS_FILE: env.CONNECTIONS_FILE! }
+      : { CONNECTIONS: JSON.stringify({ connections: served }) };
   const ingressEnv = {
-    ...(env.CONNECTIONS ? { CONNECTIONS: env.CONNECTIONS } : { CONNECTIONS_FILE: env.CONNECTIONS_FILE ?? DEFAULT_CONNECTIONS }),
+    ...connectionsEnv,
     ONBOARDING_QUEUE_URL,
     DEAD_LETTER_QUEUE_URL,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
@@ -99,11 +135,17 @@ export async function startLocalIngress(env: Record<string, string | undefined>,
   try {
     // The handler first: it checks the connections file and names what is wrong in a ConfigError.
     const handler = createHandler(ingressEnv, { queue, ...(logSink && { logSink }) });
-    const connections = localConnections(env);
+    const connections = served;
     for (const connection of connections) aws.setSecret(connection.secretId, JSON.stringify({ values: [localHookSecret(connection)] }));
+    // An Okta connection that reads people from a stand-in on this machine gets the stand-in's token.
+    for (const c of connections) {
+      if (c.kind === 'okta-event-hook' && c.oktaApiSecretId && c.oktaOrgUrl?.startsWith('http:')) aws.setSecret(c.oktaApiSecretId, JSON.stringify({ token: OKTA_SANDBOX_TOKEN }));
+    }
+    const realSecrets = Boolean(env.ATLAS_SECRET_ID || env.AWS_ENDPOINT_URL_SECRETS_MANAGER);
     return {
       handler,
       connections,
+      onboarderEnv: { ...connectionsEnv, ...(!realSecrets && { AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url, AWS_REGION: env.AWS_REGION ?? 'us-east-1' }) },
       queued,
       settled: async () => {
         // Deliveries start a turn after the answer; wait for those scheduled, then for what they chain.

@@ -5,8 +5,9 @@ import { PortInUseError, startLocalGateway } from './gateway';
 import { localHookSecret } from './hooks';
 
 /**
- * `npm start`: atlas-onboarder on one machine. The real handler behind a local API Gateway and SQS, with the Atlas
- * sandbox behind it, all on 127.0.0.1. No AWS account, no Atlas organization.
+ * `npm start`: atlas-onboarder on one machine. The real handlers (the onboarder, the webhook ingress) behind a local
+ * API Gateway and SQS, with the Atlas sandbox, the Okta stand-in and a local Secrets Manager behind them, all on
+ * 127.0.0.1. No AWS account, no Atlas organization, no Okta org.
  */
 
 const port = Number(process.env.PORT ?? 3000);
@@ -28,6 +29,8 @@ try {
   const hooks = gateway.hooks.connections;
   const okta = hooks.find((c) => c.kind === 'okta-event-hook');
   const sender = hooks.find((c) => c.kind === 'standard-webhooks');
+  /** The Okta connections whose people the onboarder reads (contract section 12). */
+  const reading = hooks.filter((c): c is typeof c & { kind: 'okta-event-hook'; oktaOrgUrl: string } => c.kind === 'okta-event-hook' && Boolean(c.oktaOrgUrl && c.oktaApiSecretId));
   console.log(`
 atlas-onboarder is running locally.
 
@@ -35,7 +38,10 @@ atlas-onboarder is running locally.
   Queue (as SQS)         ${base}/queue    dead letters: ${base}/queue/dead-letters
   Atlas                  ${gateway.sandbox ? `sandbox at ${gateway.atlasUrl}; what it holds: ${base}/sandbox/invitations` : `${gateway.atlasUrl} (real Atlas)`}
   Webhooks               ${hooks.map((c) => `${base}/hooks/${c.name} (${c.kind})`).join('   ') || 'no connections'}; each with a local secret
-  Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta
+  Okta                   stand-in at ${gateway.okta.url} (token: SSWS ${OKTA_SANDBOX_TOKEN}); what it holds: ${base}/sandbox/okta${
+    reading.length ? `
+                         the onboarder reads the people of ${reading.map((c) => `/hooks/${c.name}`).join(', ')} from ${[...new Set(reading.map((c) => c.oktaOrgUrl))].join(', ')}` : ''
+  }
   Rules                  ${process.env.ROLE_MAPPING ? 'ROLE_MAPPING (inline)' : (process.env.ROLE_MAPPING_FILE ?? 'examples/rules.json')}${process.env.DRY_RUN === 'true' ? '   (DRY_RUN: Atlas is never called)' : ''}
 
 Served on 127.0.0.1 only, for Host localhost or 127.0.0.1; a request from another web page (its Origin) is 403,
@@ -51,7 +57,11 @@ Try:
   curl -s ${base}/sandbox/okta
   curl -s ${gateway.okta.url}/api/v1/users/grace@example.com/groups -H 'Authorization: SSWS ${OKTA_SANDBOX_TOKEN}'${
     sender ? `\n  ${process.env.PORT ? `PORT=${port} ` : ''}npm run send-webhook -- ${sender.name} examples/events/webhook-hire.json` : ''
-  }${okta ? `\n  curl -s ${base}/hooks/${okta.name} -H 'x-okta-verification-challenge: hello' -H '${okta.header}: ${localHookSecret(okta)}'` : ''}
+  }${okta ? `\n  curl -s ${base}/hooks/${okta.name} -H 'x-okta-verification-challenge: hello' -H '${okta.header}: ${localHookSecret(okta)}'` : ''}${
+    okta && reading.some((c) => c.name === okta.name)
+      ? `\n  curl -s -X POST ${base}/hooks/${okta.name} -H '${okta.header}: ${localHookSecret(okta)}' -H 'content-type: application/json' -d @examples/okta/delivery.json -w '%{http_code}\\n'`
+      : ''
+  }
 
 Ctrl-C stops everything. Decisions as they happen:
 `);

@@ -18,6 +18,9 @@ export const SECRET_ID = 'atlas/onboarder/service-account';
 export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding-dlq';
 export const SOURCE_QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:onboarding';
 export const SOURCE_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding';
+/** The Okta API token a world's Okta stand-in accepts (contract section 12), and the secret that holds it. */
+export const OKTA_API_TOKEN = '00okta_api_T0ken-That-Must-Never-Be-Logged';
+export const OKTA_API_SECRET_ID = 'atlas-onboarder/okta-api';
 
 export const RULES = {
   rules: [
@@ -67,20 +70,22 @@ export interface World {
   handler(overrides?: Record<string, string | undefined>, options?: HandlerOptions): OnboarderHandler;
   /** Adds a secret the test stored itself (a wrong or rotated client secret): no log line may carry it either. */
   addSecret(value: string): void;
-  /** The values no log line may carry: the client secret, its Basic credential, every access token the sandbox issued, and those added. */
+  /** The values no log line may carry: the client secret, its Basic credential, every access token the sandbox issued, the Okta API token, and those added. */
   secrets(): string[];
   /** Stops the sandbox and the endpoints, then fails if a log line the world collected carried a secret (see {@link expectNoSecretInLogs}). */
   close(): Promise<void>;
 }
 
 const BASIC_CREDENTIAL = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
-/** An Authorization value's scheme: whatever follows it is a credential, known to the world or not. */
-const AUTH_SCHEMES = ['Bearer ', 'Basic '];
-const AUTH_VALUE = /(Bearer|Basic) +[^\s"'\\,;]*/g;
+/** An Authorization value's scheme (Okta's `SSWS` too): whatever follows it is a credential, known to the world or not. */
+const AUTH_SCHEMES = ['Bearer ', 'Basic ', 'SSWS '];
+const AUTH_VALUE = /(Bearer|Basic|SSWS) +[^\s"'\\,;]*/g;
 
 export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promise<World> {
   const atlas = await startAtlasSandbox({ clients: { [CLIENT_ID]: CLIENT_SECRET }, ...atlasOptions });
-  const aws = await startAwsEndpoints({ secrets: { [SECRET_ID]: JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) } });
+  const aws = await startAwsEndpoints({
+    secrets: { [SECRET_ID]: JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }), [OKTA_API_SECRET_ID]: JSON.stringify({ token: OKTA_API_TOKEN }) },
+  });
   const logs: string[] = [];
   const linesWritten: string[] = [];
   const added: string[] = [];
@@ -113,7 +118,7 @@ export async function startWorld(atlasOptions: AtlasSandboxOptions = {}): Promis
       if (value.length === 0) throw new Error('addSecret: an empty secret would match every line');
       added.push(value);
     },
-    secrets: () => [CLIENT_SECRET, BASIC_CREDENTIAL, ...atlas.issuedTokens(), ...added],
+    secrets: () => [CLIENT_SECRET, BASIC_CREDENTIAL, ...atlas.issuedTokens(), OKTA_API_TOKEN, ...added],
     close: async () => {
       await atlas.close();
       await aws.close();

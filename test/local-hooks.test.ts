@@ -30,6 +30,11 @@ describe('npm start: Okta event hooks at /hooks/okta', () => {
   });
 
   it('answers 204, and the onboarder then invites everyone the delivery added to a group', async () => {
+    // The onboarder reads each person from the Okta stand-in (contract section 12): they are there, in the group.
+    for (const [i, login] of ['mary@example.com', 'katherine@example.com'].entries()) {
+      gateway.okta.addUser({ id: `00ulocal${i}`, profile: { login, email: login } });
+      gateway.okta.addToGroup(`00ulocal${i}`, group.id);
+    }
     const events = ['mary@example.com', 'katherine@example.com'].map((login, i) => ({
       uuid: `local-${i}`,
       published: '2026-11-30T09:00:00.000Z',

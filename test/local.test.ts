@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortInUseError, startLocalGateway, type LocalGateway } from '../local/gateway';
+import { localHookSecret } from '../local/hooks';
 import { OKTA_SANDBOX_TOKEN } from '../sandbox';
 
 const run = promisify(execFile);
@@ -61,12 +62,30 @@ describe('npm start: the local gateway', () => {
     expect(held.users.map((u) => [u.profile.login, u.status, u.groups])).toEqual([
       ['grace@example.com', 'ACTIVE', ['Everyone', 'atlas-analytics-readers', 'engineering']],
       ['alan@example.com', 'SUSPENDED', ['Everyone', 'engineering']],
+      ['lwei', 'ACTIVE', ['Everyone', 'atlas-analytics-readers']],
     ]);
     expect(held.groups.map((g) => g.profile.name)).toEqual(['Everyone', 'atlas-analytics-readers', 'engineering']);
     // The stand-in itself answers as Okta: by login, with the demo token.
     const user = await fetch(`${gateway.okta.url}/api/v1/users/grace@example.com`, { headers: { authorization: `SSWS ${OKTA_SANDBOX_TOKEN}`, accept: 'application/json' } });
     expect(user.status).toBe(200);
     expect(((await user.json()) as { id: string }).id).toBe(held.users[0]!.id);
+  });
+
+  it('serves the webhook ingress at /hooks/okta: a delivery naming a person by id becomes an invitation at the address Okta holds', async () => {
+    const secret = localHookSecret({ name: 'okta', kind: 'okta-event-hook' });
+    expect(gateway.hooks.connections.find((c) => c.name === 'okta')).toEqual(expect.objectContaining({ oktaOrgUrl: gateway.okta.url }));
+    const delivery = readFileSync('examples/okta/delivery.json', 'utf8');
+    const refused = await fetch(`${gateway.url}/hooks/okta`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'wrong' }, body: delivery });
+    expect(refused.status).toBe(401);
+    const answer = await fetch(`${gateway.url}/hooks/okta`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: secret }, body: delivery });
+    expect([answer.status, await answer.text()]).toEqual([204, '']);
+    await gateway.hooks.settled();
+    const held = (await (await fetch(`${gateway.url}/sandbox/invitations`)).json()) as { invitations: { username: string; groupId: string; roles: string[] }[] };
+    expect(held.invitations.filter((i) => i.username === 'lin.wei@example.com')).toEqual([expect.objectContaining({ groupId: '5f1e2d3c4b5a69788796a5b4', roles: ['GROUP_READ_ONLY'] })]);
+    expect(gateway.okta.requests.map((r) => `${r.endpoint} ${r.path}`)).toEqual(
+      expect.arrayContaining(['users:get /api/v1/users/00udemolinwei0000001', 'users:groups /api/v1/users/00udemolinwei0000001/groups']),
+    );
+    expect(lines.some((line) => line.includes(OKTA_SANDBOX_TOKEN) || line.includes(secret.replace(/^Basic /, '')))).toBe(false);
   });
 
   it('serves POST /invites and answers the contract statuses', async () => {

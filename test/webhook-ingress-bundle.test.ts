@@ -23,12 +23,15 @@ describe('the webhook-ingress bundle', () => {
     expect(inputsOf('webhook-ingress')).toContain('lambda/adapters/webhooks/ingress.ts');
   });
 
-  it('holds no lambda/atlas/ source and no undici', () => {
+  it('holds no lambda/atlas/, lambda/okta/ or lambda/http/ source and no undici', () => {
     const inputs = inputsOf('webhook-ingress');
-    expect(inputs.filter((input) => input.startsWith('lambda/atlas/') || input.includes('node_modules/undici/'))).toEqual([]);
-    // The check can fail: the onboarder's bundle holds both.
+    const clients = (input: string) => ['lambda/atlas/', 'lambda/okta/', 'lambda/http/'].some((folder) => input.startsWith(folder)) || input.includes('node_modules/undici/');
+    expect(inputs.filter(clients)).toEqual([]);
+    // The check can fail: the onboarder's bundle holds them all.
     const onboarder = inputsOf('onboarder');
     expect(onboarder.some((input) => input.startsWith('lambda/atlas/'))).toBe(true);
+    expect(onboarder.some((input) => input.startsWith('lambda/okta/'))).toBe(true);
+    expect(onboarder.some((input) => input.startsWith('lambda/http/'))).toBe(true);
     expect(onboarder.some((input) => input.includes('node_modules/undici/'))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { OnboardingOutcome } from '../core/onboard';
-import { parseDirectInvite, parseJson, parseOnboardingEvent, type InputIssue, type OnboardingRequest, type Parsed } from '../core/requests';
+import { parseDirectInvite, parseJson, parseReceivedEvent, type InputIssue, type Parsed, type ReceivedRequest } from '../core/requests';
 import { quoted } from '../contract/quote';
 import { resultBody, verdictOf } from '../core/verdict';
 import type { Logger } from '../log';
@@ -22,13 +22,13 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** When a retry may succeed but Atlas named no wait: the `Retry-After` we suggest, in seconds. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
-const ROUTES: Record<string, (value: unknown) => Parsed<OnboardingRequest>> = {
-  '/events': parseOnboardingEvent,
+const ROUTES: Record<string, (value: unknown) => Parsed<ReceivedRequest>> = {
+  '/events': parseReceivedEvent,
   '/invites': parseDirectInvite,
 };
 
 /** The core, as the API runs it. */
-export type RunApiRequest = (request: OnboardingRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+export type RunApiRequest = (request: ReceivedRequest, options: { dryRun: boolean; fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
 
 /**
  * What an event that is not an SQS event looks like (contract section 4, v2), judged by its whole shape: only
@@ -109,6 +109,15 @@ export async function answerApiRequest(event: ApiGatewayEvent, run: RunApiReques
 
   const outcome = await run(parsed.value, { dryRun, fallbackId: requestId, log });
   if (outcome.kind === 'refused') return jsonAnswer(403, { error: outcome.code, message: outcome.message, eventId: outcome.eventId });
+  if (outcome.kind === 'invalid') return jsonAnswer(400, { error: 'invalid_event', issues: outcome.issues, eventId: outcome.eventId });
+  if (outcome.kind === 'unread') {
+    // The person could not be read (contract section 12): nothing was planned, so no project is listed.
+    const { error } = outcome;
+    const body = { eventId: outcome.eventId, results: [], error: { code: error.code, message: error.message, retryable: error.retryable } };
+    if (!error.retryable) return jsonAnswer(502, body);
+    const waitMs = error.details.retryAfterMs;
+    return jsonAnswer(503, body, { 'retry-after': String(waitMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(1, Math.ceil(waitMs / 1000))) });
+  }
   const answer = resultBody(outcome.eventId, outcome.decisions);
   const verdict = verdictOf(outcome.decisions);
   if (verdict.kind === 'retry') {

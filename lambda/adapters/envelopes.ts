@@ -1,4 +1,4 @@
-import { isRecord, parseAnyRequest, parseJson, type OnboardingRequest, type Parsed } from '../core/requests';
+import { isRecord, parseAnyRequest, parseJson, type Parsed, type ReceivedRequest } from '../core/requests';
 
 /**
  * The envelopes an SQS message body may come in (contract section 3): SNS notifications, whose `Message` is the
@@ -26,7 +26,7 @@ function isEventBridgeEvent(value: Record<string, unknown>): value is { detail: 
  * const parsed = parseMessageBody(record.body);
  * if (parsed.ok) await run(parsed.value);
  */
-export function parseMessageBody(text: string): Parsed<OnboardingRequest> {
+export function parseMessageBody(text: string): Parsed<ReceivedRequest> {
   const json = parseJson(text);
   if (!json.ok) return json;
   const raw = parseAnyRequest(json.value);

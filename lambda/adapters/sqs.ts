@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mapConcurrently } from '../concurrency';
 import { redeliveryDelaySeconds } from '../contract/queue';
 import type { OnboardingOutcome, ProjectResult } from '../core/onboard';
-import type { InputIssue, OnboardingRequest } from '../core/requests';
+import type { InputIssue, ReceivedRequest } from '../core/requests';
 import { verdictOf } from '../core/verdict';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
@@ -25,7 +25,7 @@ export interface QueueActions {
 }
 
 /** The core, as the queue runs it. */
-export type RunQueuedRequest = (request: OnboardingRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
+export type RunQueuedRequest = (request: ReceivedRequest, options: { fallbackId: string; log: Logger }) => Promise<OnboardingOutcome>;
 
 export interface SqsAdapterOptions {
   run: RunQueuedRequest;
@@ -158,6 +158,15 @@ async function decide(record: SQSRecord, options: SqsAdapterOptions): Promise<Re
   // The message's own decision lines carry its event id beside the message id (contract section 8).
   const eventLog = log.child({ eventId: outcome.eventId });
   if (outcome.kind === 'refused') return deadLetter(record, outcome.code, outcome.message, { ...options, log: eventLog });
+  if (outcome.kind === 'invalid') return deadLetter(record, 'invalid_event', describeIssues(outcome.issues), { ...options, log: eventLog });
+  if (outcome.kind === 'unread') {
+    // The person could not be read (contract section 12): for now (Okta's limit, an outage, a deployment fault: the
+    // message waits, backed off), or for good.
+    if (!outcome.error.retryable) return deadLetter(record, outcome.error.code, outcome.error.message, { ...options, log: eventLog });
+    await backOff(record, outcome.error.details.retryAfterMs, { ...options, log: eventLog }, 'the identity provider');
+    eventLog.info('message left for redelivery', { outcome: 'redeliver' });
+    return 'redeliver';
+  }
 
   const verdict = verdictOf(outcome.decisions);
   if (verdict.kind === 'retry') {
@@ -197,7 +206,7 @@ async function deadLetter(
  * wait Atlas asked for when longer, never past SQS's 12 hours from the receipt. If SQS refuses, the message returns
  * after the queue's own visibility timeout.
  */
-async function backOff(record: SQSRecord, retryAfterMs: number | undefined, options: SqsAdapterOptions): Promise<void> {
+async function backOff(record: SQSRecord, retryAfterMs: number | undefined, options: SqsAdapterOptions, asker = 'Atlas'): Promise<void> {
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
   const scheduled = redeliveryDelaySeconds(receiveCount);
   const asked = retryAfterMs === undefined ? 0 : Math.ceil(retryAfterMs / 1000);
@@ -206,7 +215,7 @@ async function backOff(record: SQSRecord, retryAfterMs: number | undefined, opti
   try {
     await options.queue.delay(sourceQueueUrl(record.eventSourceARN), record.receiptHandle, seconds, queueTimeout(options.queueDeadline));
     const fields = { outcome: 'redeliver', visibilityTimeoutSeconds: seconds, receiveCount };
-    if (asked > scheduled) options.log.info('message delayed as Atlas asked', fields);
+    if (asked > scheduled) options.log.info(`message delayed as ${asker} asked`, fields);
     else options.log.info('message backed off for redelivery', fields);
   } catch (err) {
     options.log.warn('could not change the message visibility; it returns after the queue default', { awsError: (err as Error).name });

@@ -1,6 +1,7 @@
 import type { Failure } from '../failure';
 import { parseRetryAfter } from './retry';
 import { AtlasError } from './errors';
+import { header } from '../http/transport';
 
 /**
  * The one place that turns an Atlas answer into success or an {@link AtlasError} with a kind (contract section 6).
@@ -105,8 +106,4 @@ function waitNamedIn(detail: string): number | undefined {
   return undefined;
 }
 
-/** A header's value, the first when it came more than once. */
-export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+export { header };

@@ -1,92 +1,23 @@
 import type { Deadline } from '../deadline';
-import type { Failure, Result } from '../failure';
+import type { Result } from '../failure';
+import { withRetries as retried, type RetryHooks, type RetryPolicy } from '../retry';
 import { AtlasError } from './errors';
 
 /**
- * The retry policy for Atlas calls, in one place: exponential backoff with full jitter, `Retry-After` honoured,
- * and never a wait or an attempt past the invocation's deadline.
- *
- * The other places that decide about trying again: `classify.ts` (what is transient), `session.ts` (a new token
- * after a 401; the secret read again when Atlas refuses the credentials), `pacing.ts` (a rate-limited scope's calls
- * wait, or hand the wait back without calling), `invitations.ts` (the `users` API after a 410), `project-users.ts`
- * (a removal that finds nothing to remove is done), `aws/secrets-manager.ts` (the last good secret when a refresh fails), `core/verdict.ts` (redeliver or
- * dead-letter), `adapters/sqs.ts` (the visibility of a message Atlas asked to wait for).
+ * The retry policy for Atlas calls: the one loop of `lambda/retry.ts` (full jitter, `Retry-After` honoured, never past
+ * the deadline; its header lists the other places that decide about trying again), failing as an {@link AtlasError}
+ * when no attempt had time to start.
  */
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  attemptTimeoutMs: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+export { backoffDelay, parseRetryAfter } from '../retry';
+export type { RetryHooks, RetryPolicy } from '../retry';
 
-/** The longest wait we take from Atlas: SQS's largest visibility timeout (12 hours). */
-const MAX_RETRY_AFTER_MS = 43_200_000;
-/** An attempt with less time than this left is not started: it could not finish. */
-const MIN_ATTEMPT_MS = 50;
-
-/**
- * Reads a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110 section 10.2.3), in milliseconds from `now`.
- *
- * @example
- * parseRetryAfter('120', Date.now()); // 120000
- * parseRetryAfter('Wed, 21 Oct 2026 07:28:00 GMT', Date.now());
- */
-export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
-  if (header === undefined) return undefined;
-  const text = header.trim();
-  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_RETRY_AFTER_MS);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
-}
-
-/** Full jitter: a uniform wait between 0 and the exponential ceiling of this attempt (AWS Architecture Blog). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(random() * ceiling);
-}
-
-export interface RetryHooks {
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  onRetry?: (error: Failure, attempt: number, delayMs: number) => void;
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Runs `attempt` until it succeeds, fails other than transiently, runs out of attempts, or would run past the
- * deadline. An attempt gets `timeoutMs`: the policy's per-attempt timeout, cut to the time left.
- *
- * A transient failure whose wait does not fit in the time left comes back with that wait in `retryAfterMs`, so the
- * caller can ask to be redelivered then instead of spending the invocation waiting.
- */
-export async function withRetries<T>(
+/** {@link retried | withRetries} for Atlas calls. */
+export function withRetries<T>(
   attempt: (timeoutMs: number, attemptNumber: number) => Promise<Result<T>>,
   policy: RetryPolicy,
   deadline: Deadline,
   hooks: RetryHooks = {},
 ): Promise<Result<T>> {
-  const sleep = hooks.sleep ?? defaultSleep;
-  let last: Failure | undefined;
-  for (let n = 1; n <= policy.maxAttempts; n++) {
-    const left = deadline.remainingMs();
-    if (left < MIN_ATTEMPT_MS) break;
-    const outcome = await attempt(Math.min(policy.attemptTimeoutMs, left), n);
-    // A deployment fault (a bad secret, refused credentials) will not clear within one invocation: no retry now.
-    if (outcome.ok || outcome.error.kind !== 'transient' || outcome.error.details.deploymentFault) return outcome;
-    last = outcome.error;
-    if (n === policy.maxAttempts) break;
-    const askedMs = last.details.retryAfterMs;
-    // Atlas advises waiting at least Retry-After; a little jitter on top keeps concurrent callers apart.
-    const delay = askedMs !== undefined ? askedMs + backoffDelay(1, policy, hooks.random) : backoffDelay(n, policy, hooks.random);
-    if (delay + MIN_ATTEMPT_MS > deadline.remainingMs()) return { ok: false, error: last };
-    hooks.onRetry?.(last, n, delay);
-    await sleep(delay);
-  }
-  return {
-    ok: false,
-    error: last ?? new AtlasError('transient', 'DEADLINE_EXCEEDED', 'no time was left in this invocation to call Atlas'),
-  };
+  return retried(attempt, policy, deadline, hooks, () => new AtlasError('transient', 'DEADLINE_EXCEEDED', 'no time was left in this invocation to call Atlas'));
 }

@@ -19,18 +19,26 @@ const headerName = z.pipe(
   z.string({ error: 'must be a string' }).check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, { error: 'must be an HTTP header name' })),
   z.transform((name: string) => name.toLowerCase()),
 );
-/** Any `https:` origin (Okta orgs live on custom domains too), with nothing after it. */
+/** The loopback names: a stand-in on this machine (`npm start`, the tests). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const HTTPS_ORIGIN_MESSAGE = 'must be an https: origin such as https://acme.okta.com';
+
+/**
+ * Any `https:` origin (Okta orgs live on custom domains too), with nothing after it; the schema also lets an `http:`
+ * loopback origin through, which {@link parseConnectionsFile} refuses unless its caller runs locally.
+ */
 const httpsOrigin = z.string({ error: 'must be a string' }).check(
   z.refine(
     (value) => {
       try {
         const url = new URL(value);
-        return url.protocol === 'https:' && url.origin === value.replace(/\/$/, '') && !url.username && !url.password;
+        const local = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+        return (url.protocol === 'https:' || local) && url.origin === value.replace(/\/$/, '') && !url.username && !url.password;
       } catch {
         return false;
       }
     },
-    { error: 'must be an https: origin such as https://acme.okta.com' },
+    { error: HTTPS_ORIGIN_MESSAGE },
   ),
 );
 
@@ -81,13 +89,22 @@ export class ConnectionsFileError extends Error {
   }
 }
 
+export interface ConnectionsFileOptions {
+  /**
+   * Let `oktaOrgUrl` be an `http:` loopback origin (`http://127.0.0.1:PORT`, `localhost`, `[::1]`): an Okta
+   * stand-in on this machine. Only where nothing is deployed (a function outside Lambda, `npm start`, the tests), as
+   * `ATLAS_BASE_URL` may be `http:` only there; synth, check-rules and Lambda keep `https:`.
+   */
+  loopbackHttp?: boolean;
+}
+
 /**
  * Parses a connections file's text, naming the connection in every problem.
  *
  * @example
  * const { connections } = parseConnectionsFile(readFileSync('examples/connections.json', 'utf8'), 'examples/connections.json');
  */
-export function parseConnectionsFile(json: string, origin: string): ConnectionsFile {
+export function parseConnectionsFile(json: string, origin: string, options: ConnectionsFileOptions = {}): ConnectionsFile {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -95,8 +112,13 @@ export function parseConnectionsFile(json: string, origin: string): ConnectionsF
     throw new ConnectionsFileError(origin, [`not JSON: ${printable((err as Error).message)}`]);
   }
   const parsed = connectionsFile.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  throw new ConnectionsFileError(origin, parsed.error.issues.map((issue) => describeIssue(raw, issue)));
+  if (!parsed.success) throw new ConnectionsFileError(origin, parsed.error.issues.map((issue) => describeIssue(raw, issue)));
+  if (!options.loopbackHttp) {
+    // The API token travels to oktaOrgUrl: in clear only to this machine, and only where nothing is deployed.
+    const plain = parsed.data.connections.filter((c) => c.kind === 'okta-event-hook' && c.oktaOrgUrl?.startsWith('http:'));
+    if (plain.length) throw new ConnectionsFileError(origin, plain.map((c) => `connection ${quoted(c.name)} at oktaOrgUrl: ${HTTPS_ORIGIN_MESSAGE} (http: only for a local stand-in, outside Lambda)`));
+  }
+  return parsed.data;
 }
 
 function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {

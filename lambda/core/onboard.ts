@@ -9,7 +9,8 @@ import type { ActionLedger } from './ledger';
 import { actionKey } from './ledger';
 import { mapConcurrently } from '../concurrency';
 import { planFor, reconcile, sameRoles, type Action, type Plan } from './plan';
-import type { OnboardingRequest } from './requests';
+import { complete, type PersonSource } from './person';
+import type { InputIssue, OnboardingRequest, ReceivedRequest } from './requests';
 
 /**
  * The core: a validated request becomes a plan (rule file), the plan's actions are carried out (Atlas), and each
@@ -41,7 +42,11 @@ export interface ProjectDecision {
 
 export type OnboardingOutcome =
   | { kind: 'done'; eventId: string; decisions: ProjectDecision[] }
-  | { kind: 'refused'; eventId: string; code: 'direct_invite_not_allowed'; message: string };
+  | { kind: 'refused'; eventId: string; code: 'direct_invite_not_allowed'; message: string }
+  /** **v2:** the event cannot be planned as it is (its origin names no known connection; no address and none to read). */
+  | { kind: 'invalid'; eventId: string; issues: InputIssue[] }
+  /** **v2:** the person could not be read from the identity provider (contract section 12); nothing was planned. */
+  | { kind: 'unread'; eventId: string; error: Failure };
 
 export interface OnboardingDeps {
   rules: RuleFile;
@@ -54,6 +59,12 @@ export interface OnboardingDeps {
   access: ProjectAccess | undefined;
   /** Events about one person are applied one at a time within a container (contract section 13). */
   people: PersonQueue;
+  /**
+   * **v2:** the connections file and the identity providers behind it (contract section 12): an event whose origin
+   * names a connection that reads people is planned on the person as read. `undefined` without a connections file:
+   * events are used as they come (v1).
+   */
+  persons?: PersonSource;
 }
 
 /** Managed projects read at once for one event. */
@@ -96,10 +107,34 @@ export interface OnboardingOptions {
  * @example
  * const outcome = await onboard({ kind: 'event', event }, { rules, atlas, access, ledger, people }, { dryRun: false, deadline, log, fallbackId: requestId });
  */
-export async function onboard(request: OnboardingRequest, deps: OnboardingDeps, options: OnboardingOptions): Promise<OnboardingOutcome> {
+export async function onboard(received: ReceivedRequest, deps: OnboardingDeps, options: OnboardingOptions): Promise<OnboardingOutcome> {
+  const completion = await complete(received, deps.persons, options.deadline);
+  if (completion.kind !== 'ready') return unplanned(received, completion, options);
+  const request = completion.request;
+  if (completion.read && request.kind === 'event') {
+    const { event } = request;
+    options.log.child({ eventId: event.id ?? options.fallbackId }).info('person read from the identity provider', { connection: event.origin?.connection, type: event.type, groups: event.user.groups?.length ?? 0 });
+  }
   const outcome = await decide(request, deps, options);
   if (outcome.kind === 'done') for (const { result } of outcome.decisions) deps.metrics?.result(result.status);
   return outcome;
+}
+
+/** A request that was not planned: refused as invalid, or its person not read (an error line for a deployment fault). */
+function unplanned(received: ReceivedRequest, completion: { kind: 'invalid'; issues: InputIssue[] } | { kind: 'unread'; error: Failure }, options: OnboardingOptions): OnboardingOutcome {
+  const eventId = (received.kind === 'event' ? received.event.id : received.invite.id) ?? options.fallbackId;
+  const log = options.log.child({ eventId, ...(received.kind === 'event' && received.event.origin && { connection: received.event.origin.connection }) });
+  if (completion.kind === 'invalid') {
+    log.info('event refused before planning', { outcome: 'invalid_event', issues: completion.issues.map((i) => i.path) });
+    return { kind: 'invalid', eventId, issues: completion.issues };
+  }
+  const { error } = completion;
+  const fields = { outcome: 'unread', errorCode: error.code, kind: error.kind, retryable: error.retryable, ...(error.details.retryAfterMs !== undefined && { retryAfterMs: error.details.retryAfterMs }) };
+  if (error.details.deploymentFault) {
+    // Not the event's fault: an operator must fix the connection's API token or its oktaOrgUrl; the message waits.
+    log.error('deployment fault: the person cannot be read from the identity provider; events wait until it is fixed', { ...fields, deploymentFault: true });
+  } else log.warn('could not read the person from the identity provider', fields);
+  return { kind: 'unread', eventId, error };
 }
 
 async function decide(request: OnboardingRequest, deps: OnboardingDeps, options: OnboardingOptions): Promise<OnboardingOutcome> {

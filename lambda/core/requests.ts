@@ -115,8 +115,14 @@ export const directInvite = z.object(
 );
 export type DirectInvite = z.infer<typeof directInvite>;
 
-/** What the core is asked to do. */
+/** What the core is asked to do, once the person is known (what the plan takes). */
 export type OnboardingRequest = { kind: 'event'; event: OnboardingEvent } | { kind: 'direct'; invite: DirectInvite };
+
+/**
+ * **v2:** what the core is handed: an event whose `user.email` may be absent where its origin names the person
+ * (contract sections 3 and 12), which the core completes from the identity provider before planning.
+ */
+export type ReceivedRequest = { kind: 'event'; event: QueuedEvent } | { kind: 'direct'; invite: DirectInvite };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: 'invalid_json' | 'invalid_event'; issues: InputIssue[] };
 
@@ -177,6 +183,18 @@ export function parseQueuedEvent(value: unknown): Parsed<QueuedEvent> {
   return parsed.success ? { ok: true, value: parsed.data } : invalid(parsed.error);
 }
 
+/**
+ * **v2:** validates an onboarding event as the onboarder receives it (`POST /events`, a queue message): `user.email`
+ * may be absent where `origin.userId` names the person (see {@link queuedEvent}).
+ */
+export function parseReceivedEvent(value: unknown): Parsed<ReceivedRequest> {
+  // Without an origin.userId to read the person by, the event is a v1 event: v1's schema, v1's messages.
+  const named = isRecord(value) && isRecord(value.origin) && value.origin.userId !== undefined;
+  if (!named) return parseOnboardingEvent(value);
+  const parsed = parseQueuedEvent(value);
+  return parsed.ok ? { ok: true, value: { kind: 'event', event: parsed.value } } : parsed;
+}
+
 /** Validates a direct invite (`POST /invites`). */
 export function parseDirectInvite(value: unknown): Parsed<OnboardingRequest> {
   const parsed = safeParseDirect(value);
@@ -187,9 +205,14 @@ export function parseDirectInvite(value: unknown): Parsed<OnboardingRequest> {
  * Validates either kind, as an SQS body may carry both: a body with `groupId` or `username` and no `user` is a direct
  * invite, anything else an onboarding event.
  */
-export function parseAnyRequest(value: unknown): Parsed<OnboardingRequest> {
+export function parseAnyRequest(value: unknown): Parsed<ReceivedRequest> {
   const looksDirect = isRecord(value) && !('user' in value) && ('groupId' in value || 'username' in value);
-  return looksDirect ? parseDirectInvite(value) : parseOnboardingEvent(value);
+  return looksDirect ? parseDirectInvite(value) : parseReceivedEvent(value);
+}
+
+/** Whether an event names its person itself: it carries `user.email`, and needs no reading to be planned. */
+export function isComplete(request: ReceivedRequest): request is OnboardingRequest {
+  return request.kind === 'direct' || request.event.user.email !== undefined;
 }
 
 function invalid(error: z.core.$ZodError): Parsed<never> {

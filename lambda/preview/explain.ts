@@ -2,7 +2,7 @@ import { parseMessageBody } from '../adapters/envelopes';
 import type { RuleFile } from '../contract/rule-file';
 import { matchedOnState, planFor, type Plan } from '../core/plan';
 import type { DirectInvite, InputIssue, OnboardingEvent } from '../core/requests';
-import { isLeaving } from '../core/requests';
+import { isComplete, isLeaving } from '../core/requests';
 import { explain, type RuleExplanation } from '../core/rules';
 
 /**
@@ -26,6 +26,11 @@ export function explainBody(text: string, file: RuleFile): BodyExplanation {
   const parsed = parseMessageBody(text);
   if (!parsed.ok) return { kind: 'invalid', error: parsed.error, issues: parsed.issues };
   const request = parsed.value;
+  if (!isComplete(request)) {
+    // The onboarder would read the person from the identity provider first (contract section 12); this calls nothing.
+    const message = 'is not in the event: the onboarder reads the person from the connection its origin names, which check-rules does not call';
+    return { kind: 'invalid', error: 'invalid_event', issues: [{ path: 'user.email', message }] };
+  }
   const plan = planFor(request, file, '(no id)');
   if (request.kind === 'direct') return { kind: 'direct', invite: request.invite, plan };
   const { event } = request;

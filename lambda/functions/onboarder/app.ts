@@ -17,6 +17,7 @@ import { Deadline } from '../../deadline';
 import { flushLogs, Logger, type LogSink } from '../../log';
 import { Metrics } from '../../metrics';
 import { ConfigError, loadConfig, type Config } from './config';
+import { oktaPersonSource } from './persons';
 
 /**
  * The onboarder's composition root: configuration, clients and caches that a warm container reuses, and the handler
@@ -42,6 +43,8 @@ export interface HandlerOptions {
   queue?: QueueActions;
   /** Retry hooks, for tests of the retry timing. */
   retryHooks?: RetryHooks;
+  /** The HTTP dispatcher for Okta (default: one keep-alive agent per container). */
+  oktaDispatcher?: Dispatcher;
 }
 
 /**
@@ -63,6 +66,19 @@ export function createHandler(env: Record<string, string | undefined>, options: 
     ledger: new ActionLedger<InviteOutcome>(),
     people: new PersonQueue(),
     metrics,
+    // Without a connections file, events are used as they come (v1); with one, Okta's people are read (section 12).
+    ...(config.connections && {
+      persons: oktaPersonSource({
+        connections: config.connections,
+        env,
+        retry: config.retry,
+        secretTtlMs: config.secretTtlMs,
+        log,
+        metrics,
+        ...(options.oktaDispatcher && { dispatcher: options.oktaDispatcher }),
+        ...(options.retryHooks && { hooks: options.retryHooks }),
+      }),
+    }),
   };
   const queue = options.queue ?? sqsQueueActions(env);
   const deadLettered = new DeadLetterMemory();

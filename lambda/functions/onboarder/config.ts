@@ -2,10 +2,11 @@ import '../../zod-messages';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import type { Credentials } from '../../atlas/credentials';
+import type { Connection } from '../../contract/connections';
 import type { OnboarderVariable } from '../../contract/environment';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../../contract/rule-file';
 import { INVITE_APIS, type InviteApi, type LogLevel } from '../../contract/vocabulary';
-import { ConfigError, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
+import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
 
 /**
  * The onboarder's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
@@ -61,6 +62,11 @@ export interface Config {
   /** Where the service-account credentials come from: a Secrets Manager secret, or (local runs) the environment. */
   credentials: { secretId: string } | { fixed: Credentials } | undefined;
   rules: RuleFile;
+  /**
+   * **v2:** the connections file (contract sections 11 and 12): which events' people are read from Okta. `undefined`
+   * when `CONNECTIONS_FILE` / `CONNECTIONS` is unset: events are used as they come (v1).
+   */
+  connections: Connection[] | undefined;
   deadLetterQueueUrl: string | undefined;
   dryRun: boolean;
   retry: { maxAttempts: number; attemptTimeoutMs: number; baseDelayMs: number; maxDelayMs: number };
@@ -90,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     inviteApi: vars.ATLAS_INVITE_API,
     credentials: credentialsFrom(vars, env),
     rules: rulesFrom(vars),
+    connections: readingConnections(vars, env),
     deadLetterQueueUrl: vars.DEAD_LETTER_QUEUE_URL,
     dryRun: vars.DRY_RUN,
     retry: {
@@ -118,6 +125,21 @@ function credentialsFrom(vars: z.infer<typeof environment>, env: Record<string, 
   if (vars.ATLAS_CLIENT_ID && !vars.ATLAS_CLIENT_SECRET) throw new ConfigError('ATLAS_CLIENT_SECRET', 'is required with ATLAS_CLIENT_ID');
   if (vars.ATLAS_CLIENT_SECRET && !vars.ATLAS_CLIENT_ID) throw new ConfigError('ATLAS_CLIENT_ID', 'is required with ATLAS_CLIENT_SECRET');
   throw new ConfigError('ATLAS_SECRET_ID', 'is required (or, for local runs, ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET)');
+}
+
+/**
+ * The connections file. An Okta connection with one of `oktaOrgUrl` and `oktaApiSecretId` but not the other would
+ * quietly read no one: a configuration error here, naming it (the webhook ingress, which reads neither, takes it).
+ */
+function readingConnections(vars: z.infer<typeof environment>, env: Record<string, string | undefined>): Connection[] | undefined {
+  const connections = connectionsFrom(vars, env);
+  const variable = vars.CONNECTIONS ? 'CONNECTIONS' : 'CONNECTIONS_FILE';
+  for (const c of connections ?? []) {
+    if (c.kind !== 'okta-event-hook' || (c.oktaOrgUrl === undefined) === (c.oktaApiSecretId === undefined)) continue;
+    const [has, lacks] = c.oktaOrgUrl === undefined ? ['oktaApiSecretId', 'oktaOrgUrl'] : ['oktaOrgUrl', 'oktaApiSecretId'];
+    throw new ConfigError(variable, `holds connection "${c.name}" with ${has} but no ${lacks}: set both to read people from Okta (contract section 12), or neither`);
+  }
+  return connections;
 }
 
 function rulesFrom(vars: z.infer<typeof environment>): RuleFile {

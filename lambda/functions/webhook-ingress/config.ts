@@ -1,10 +1,9 @@
 import '../../zod-messages';
-import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
-import { ConnectionsFileError, parseConnectionsFile, type Connection } from '../../contract/connections';
+import type { Connection } from '../../contract/connections';
 import type { WebhookIngressVariable } from '../../contract/environment';
 import type { LogLevel } from '../../contract/vocabulary';
-import { ConfigError, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
+import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
 
 /**
  * The webhook ingress's configuration (contract section 9), validated once at start-up. A bad value stops start-up
@@ -43,7 +42,7 @@ export { ConfigError };
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const vars = parseVariables(environment, env);
   return {
-    connections: new Map(connectionsFrom(vars).map((c) => [c.name, c])),
+    connections: new Map(requiredConnections(vars, env).map((c) => [c.name, c])),
     onboardingQueueUrl: vars.ONBOARDING_QUEUE_URL,
     deadLetterQueueUrl: vars.DEAD_LETTER_QUEUE_URL,
     secretTtlMs: vars.SECRET_TTL_SECONDS * 1000,
@@ -51,22 +50,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
-function connectionsFrom(vars: z.infer<typeof environment>): Connection[] {
-  if (vars.CONNECTIONS_FILE && vars.CONNECTIONS) throw new ConfigError('CONNECTIONS', 'and CONNECTIONS_FILE are both set; set one');
-  try {
-    if (vars.CONNECTIONS) return parseConnectionsFile(vars.CONNECTIONS, 'CONNECTIONS').connections;
-    if (vars.CONNECTIONS_FILE) {
-      let text: string;
-      try {
-        text = readFileSync(vars.CONNECTIONS_FILE, 'utf8');
-      } catch (err) {
-        throw new ConfigError('CONNECTIONS_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${vars.CONNECTIONS_FILE})`);
-      }
-      return parseConnectionsFile(text, `CONNECTIONS_FILE ${vars.CONNECTIONS_FILE}`).connections;
-    }
-  } catch (err) {
-    if (err instanceof ConnectionsFileError) throw new ConfigError(err.origin.split(' ')[0]!, `holds ${err.message}`);
-    throw err;
-  }
-  throw new ConfigError('CONNECTIONS_FILE', 'or CONNECTIONS is required (the connections file)');
+function requiredConnections(vars: z.infer<typeof environment>, env: Record<string, string | undefined>): Connection[] {
+  const connections = connectionsFrom(vars, env);
+  if (!connections) throw new ConfigError('CONNECTIONS_FILE', 'or CONNECTIONS is required (the connections file)');
+  return connections;
 }

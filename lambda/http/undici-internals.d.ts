@@ -1,5 +1,5 @@
 /**
- * Types for the undici files that lambda/atlas/transport.ts imports instead of the package entry: the package's own
+ * Types for the undici files that lambda/http/transport.ts imports instead of the package entry: the package's own
  * public types, applied to the files that implement them.
  */
 
