@@ -198,8 +198,8 @@ export class ScimProvisioning extends Construct {
     });
 
     // What lambda/aws/directory.ts calls: GetItem, Query, BatchGetItem with ConsistentRead, and TransactWriteItems,
-    // which IAM authorizes item by item as PutItem, UpdateItem, DeleteItem and ConditionCheckItem. No Scan, no
-    // BatchWriteItem, nothing on indexes (the table has none).
+    // which IAM authorizes item by item as the actions of its items: Put, Update and Delete (it has no ConditionCheck
+    // item; add dynamodb:ConditionCheckItem if it ever does). No Scan, no BatchWriteItem, nothing on indexes (none).
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadWriteDirectory',
@@ -210,7 +210,6 @@ export class ScimProvisioning extends Construct {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
         ],
         resources: [this.table.tableArn],
       }),
