@@ -1,4 +1,5 @@
 import { AssetHashType, DockerImage, Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,6 +15,7 @@ import { OnboardingAlarms } from './onboarding-alarms';
 import { functionMetric, OnboardingDashboard } from './onboarding-dashboard';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
 import { copyRoleMappingInto, loadRoleMapping, roleMappingEnvironment, type RoleMapping } from './role-mapping';
+import { ScimProvisioning } from './scim';
 import { WebhookIngress } from './webhook-ingress';
 
 export type { ApiClient } from './onboarding-api';
@@ -50,6 +52,9 @@ export const ATLAS_ONBOARDER_DEFAULTS = {
   apiBurstLimit: 20,
   hookRateLimit: 20,
   hookBurstLimit: 40,
+  scim: false,
+  scimRateLimit: 25,
+  scimBurstLimit: 50,
   configureApiGatewayAccountLogging: true,
 } as const;
 
@@ -138,6 +143,28 @@ export interface AtlasOnboarderProps {
   readonly hookRateLimit?: number;
   /** Burst on each `/hooks/{name}` method: Okta may deliver a backlog all at once after a delay. @default 40 */
   readonly hookBurstLimit?: number;
+  /**
+   * Deploy SCIM 2.0 provisioning (contract section 14): the scim function behind the SCIM methods of
+   * `/scim/v2/{proxy+}` on the same API, its DynamoDB directory and stream relay, its token secret and alarms. Off
+   * by default, as the webhook ingress: it opens public routes, which a deployment should ask for.
+   *
+   * @default false
+   */
+  readonly scim?: boolean;
+  /**
+   * Existing SCIM token secret, by name or ARN, holding `{"values": ["<token>"]}`. @default - a new secret named
+   * `<stack name>/scim-token` with a placeholder the function refuses (every SCIM request is a 503 until it is filled)
+   */
+  readonly scimTokenSecret?: string;
+  /** Customer managed KMS key (ARN) that encrypts the SCIM directory's table. @default - the AWS managed key */
+  readonly scimTableKmsKeyArn?: string;
+  /**
+   * Steady requests per second on each SCIM method, apart from the stage's limit. Microsoft's guideline for SCIM
+   * endpoints is to take 25 requests a second from Entra's provisioning service; Okta slows down on a 429. @default 25
+   */
+  readonly scimRateLimit?: number;
+  /** Burst on each SCIM method: an initial provisioning cycle starts with a rush of lookups. @default 50 */
+  readonly scimBurstLimit?: number;
 }
 
 /**
@@ -174,6 +201,8 @@ export class AtlasOnboarder extends Construct {
   readonly connectionSecrets: ConnectionSecrets | undefined;
   /** The webhook ingress, when there is a connections file. */
   readonly webhookIngress: WebhookIngress | undefined;
+  /** SCIM provisioning, when asked for (`scim`). */
+  readonly scim: ScimProvisioning | undefined;
 
   constructor(scope: Construct, id: string, props: AtlasOnboarderProps) {
     super(scope, id);
@@ -305,6 +334,17 @@ export class AtlasOnboarder extends Construct {
         logRetention,
       });
 
+    this.scim = (props.scim ?? defaults.scim)
+      ? new ScimProvisioning(this, 'Scim', {
+          queue: this.queue,
+          logLevel: props.logLevel ?? defaults.logLevel,
+          logRetention,
+          tokenSecret: props.scimTokenSecret,
+          tableKmsKeyArn: props.scimTableKmsKeyArn,
+        })
+      : undefined;
+    const scim = this.scim;
+
     this.api = new OnboardingApi(this, 'Api', {
       handler: this.function,
       rateLimit: props.apiRateLimit ?? defaults.apiRateLimit,
@@ -319,6 +359,13 @@ export class AtlasOnboarder extends Construct {
           burstLimit: props.hookBurstLimit ?? defaults.hookBurstLimit,
         },
       }),
+      ...(scim && {
+        scim: {
+          handler: scim.function,
+          rateLimit: props.scimRateLimit ?? defaults.scimRateLimit,
+          burstLimit: props.scimBurstLimit ?? defaults.scimBurstLimit,
+        },
+      }),
     });
 
     this.alarms = new OnboardingAlarms(this, 'Alarms', {
@@ -330,6 +377,19 @@ export class AtlasOnboarder extends Construct {
       // the function's role needs nothing beyond writing its log group.
       deploymentFaults: functionMetric('onboarder', 'DeploymentFaults'),
       ...(this.webhookIngress && { rejectedSignatures: functionMetric('webhook-ingress', 'RejectedSignatures') }),
+      ...(scim && {
+        scim: {
+          serverErrors: new cloudwatch.MathExpression({
+            expression: 'FILL(m500, 0) + FILL(m503, 0)',
+            usingMetrics: { m500: functionMetric('scim', 'ScimRequests', { value: '500' }), m503: functionMetric('scim', 'ScimRequests', { value: '503' }) },
+            label: 'SCIM 5xx answers',
+          }),
+          iteratorAge: scim.function.metric('IteratorAge'),
+          relayFailures: scim.relayFailures.metricApproximateNumberOfMessagesVisible(),
+          functionErrors: scim.function.metricErrors(),
+          functionThrottles: scim.function.metricThrottles(),
+        },
+      }),
       email: props.alarmEmail,
     });
     const alarms = this.alarms;
@@ -346,8 +406,12 @@ export class AtlasOnboarder extends Construct {
         alarms.functionThrottles,
         alarms.apiServerErrors,
         ...(alarms.rejectedSignatures ? [alarms.rejectedSignatures] : []),
+        ...(alarms.scim
+          ? [alarms.scim.serverErrors, alarms.scim.iteratorAge, alarms.scim.relayFailures, alarms.scim.functionErrors, alarms.scim.functionThrottles]
+          : []),
       ],
       ...(this.webhookIngress && { webhookIngress: this.webhookIngress.function }),
+      ...(scim && { scim: { function: scim.function, relayFailures: scim.relayFailures } }),
     });
   }
 }

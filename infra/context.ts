@@ -104,6 +104,15 @@ const contextSchema = z.object({
   connectionSecretsKmsKeyArn: kmsKeyArn.optional(),
   hookRateLimit: rate.optional(),
   hookBurstLimit: whole(0, 5000).optional(),
+  scim: flag.optional(),
+  scimTokenSecret: text
+    .regex(/^(arn:[^:]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, {
+      error: 'must be a Secrets Manager secret name or ARN',
+    })
+    .optional(),
+  scimTableKmsKeyArn: kmsKeyArn.optional(),
+  scimRateLimit: rate.optional(),
+  scimBurstLimit: whole(0, 5000).optional(),
 });
 
 /** The context keys this app reads, for documentation and tests. */
@@ -147,6 +156,11 @@ export function readAppSettings(node: Node): AppSettings {
     if (names.has(client.name)) throw new ContextError('apiClients', `names "${client.name}" twice`);
     names.add(client.name);
   }
+  // Settings of a part that is not deployed would be dropped without a word: say so instead.
+  if (c.scim !== true) {
+    const stray = (['scimTokenSecret', 'scimTableKmsKeyArn', 'scimRateLimit', 'scimBurstLimit'] as const).find((key) => c[key] !== undefined);
+    if (stray) throw new ContextError(stray, 'is set, but SCIM is not deployed: add -c scim=true');
+  }
   const batchSize = c.batchSize;
   if (batchSize !== undefined && batchSize > 10 && (c.maxBatchingWindowSeconds ?? 1) < 1) {
     throw new ContextError('maxBatchingWindowSeconds', 'must be at least 1 when batchSize is above 10 (an SQS rule)');
@@ -177,6 +191,11 @@ export function readAppSettings(node: Node): AppSettings {
       connectionSecretsKmsKeyArn: c.connectionSecretsKmsKeyArn,
       hookRateLimit: c.hookRateLimit,
       hookBurstLimit: c.hookBurstLimit,
+      scim: c.scim,
+      scimTokenSecret: c.scimTokenSecret,
+      scimTableKmsKeyArn: c.scimTableKmsKeyArn,
+      scimRateLimit: c.scimRateLimit,
+      scimBurstLimit: c.scimBurstLimit,
     },
   };
 }

@@ -17,9 +17,39 @@ export interface OnboardingAlarmsProps {
   readonly deploymentFaults: cloudwatch.Metric;
   /** The webhook ingress's `RejectedSignatures` metric, when there is an ingress. */
   readonly rejectedSignatures?: cloudwatch.Metric;
+  /** The scim function's metrics, when SCIM is deployed. */
+  readonly scim?: ScimAlarmMetrics;
   /** Where alarms are e-mailed; the address must confirm the subscription. @default - no subscription */
   readonly email?: string;
 }
+
+/** What the SCIM alarms watch. */
+export interface ScimAlarmMetrics {
+  /** Its answers with a 5xx status (`ScimRequests`, Status 500 and 503, summed). */
+  readonly serverErrors: cloudwatch.MathExpression;
+  /** Age of the newest record the relay has read from the table's stream, in milliseconds (Lambda's `IteratorAge`). */
+  readonly iteratorAge: cloudwatch.Metric;
+  /** Messages on the relay-failure queue: stream records given up on. */
+  readonly relayFailures: cloudwatch.Metric;
+  readonly functionErrors: cloudwatch.Metric;
+  readonly functionThrottles: cloudwatch.Metric;
+}
+
+/** The SCIM alarms, one property each. */
+export interface ScimAlarms {
+  readonly serverErrors: cloudwatch.Alarm;
+  readonly iteratorAge: cloudwatch.Alarm;
+  readonly relayFailures: cloudwatch.Alarm;
+  readonly functionErrors: cloudwatch.Alarm;
+  readonly functionThrottles: cloudwatch.Alarm;
+}
+
+/**
+ * How far behind the relay may fall before the `ScimIteratorAge` alarm: changes answered 2xx but not yet on the
+ * queue. A healthy relay is seconds behind (a batching window of 1 s); 15 minutes of retries is an outage of SQS or
+ * of the directory reads, or a record the relay keeps failing on, well before records are given up (12 hours).
+ */
+export const SCIM_ITERATOR_AGE_THRESHOLD = Duration.minutes(15);
 
 /** Rejected webhook requests in 5 minutes that raise the `RejectedSignatures` alarm (why: {@link OnboardingAlarms}). */
 export const REJECTED_SIGNATURES_THRESHOLD = 20;
@@ -40,6 +70,7 @@ export class OnboardingAlarms extends Construct {
   readonly apiServerErrors: cloudwatch.Alarm;
   readonly deploymentFaults: cloudwatch.Alarm;
   readonly rejectedSignatures: cloudwatch.Alarm | undefined;
+  readonly scim: ScimAlarms | undefined;
 
   constructor(scope: Construct, id: string, props: OnboardingAlarmsProps) {
     super(scope, id);
@@ -131,16 +162,70 @@ export class OnboardingAlarms extends Construct {
         period: Duration.minutes(5),
         threshold: REJECTED_SIGNATURES_THRESHOLD,
       });
+    this.scim = props.scim && this.scimAlarms(props.scim);
+  }
+
+  private scimAlarms(metrics: ScimAlarmMetrics): ScimAlarms {
+    return {
+      serverErrors: this.alarm('ScimServerErrors', metrics.serverErrors, {
+        description:
+          'The scim function answered Entra ID or Okta with a 5xx: 503 when the directory table or the token secret ' +
+          'cannot be read (a token secret still holding its placeholder, or not {"values": [...]}: fill it, README ' +
+          '"Deploying", SCIM), 500 for an unexpected failure. The providers retry later; nothing was written. The ' +
+          'error lines in the scim log group name the cause.',
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      iteratorAge: this.alarm('ScimIteratorAge', metrics.iteratorAge, {
+        description:
+          `The SCIM change relay is more than ${SCIM_ITERATOR_AGE_THRESHOLD.toMinutes()} minutes behind the directory's ` +
+          'stream: changes the providers were told succeeded have not reached the onboarding queue. It retries by ' +
+          'itself (SQS or the table failing; see the "could not" warnings in the scim log group); records older than ' +
+          '12 hours are given up and their positions put on the relay-failure queue (alarm ScimRelayFailures).',
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+        threshold: SCIM_ITERATOR_AGE_THRESHOLD.toMilliseconds(),
+      }),
+      relayFailures: this.alarm('ScimRelayFailures', metrics.relayFailures, {
+        description:
+          'The SCIM change relay gave up on stream records after 12 hours of retries: directory changes that never ' +
+          'became onboarding events. Each message on the relay-failure queue names the shard and the first and last ' +
+          'sequence numbers; the records stay readable on the stream until 24 hours after their write (aws ' +
+          'dynamodbstreams get-shard-iterator / get-records). The directory holds every user\'s current state: make ' +
+          'the provider send the affected users again (Entra: provision on demand or restart provisioning; Okta: ' +
+          'push the users) once the cause is fixed.',
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      functionErrors: this.alarm('ScimFunctionErrors', metrics.functionErrors, {
+        description:
+          'The scim function failed an invocation (crash, timeout or bad configuration at start-up): a provider got ' +
+          'a 5xx from API Gateway, or a stream batch is being retried. See the scim log group.',
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      functionThrottles: this.alarm('ScimFunctionThrottles', metrics.functionThrottles, {
+        description:
+          'Lambda throttled the scim function: the account concurrency is exhausted. Providers got 5xx answers and ' +
+          'retry; the relay waits.',
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+    };
   }
 
   private alarm(
     id: string,
-    metric: cloudwatch.Metric,
+    metric: cloudwatch.Metric | cloudwatch.MathExpression,
     options: { description: string; statistic: string; period: Duration; threshold?: number },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmDescription: options.description,
-      metric: metric.with({ statistic: options.statistic, period: options.period }),
+      // A math expression carries its own statistics; only its period is set here.
+      metric:
+        metric instanceof cloudwatch.Metric
+          ? metric.with({ statistic: options.statistic, period: options.period })
+          : metric.with({ period: options.period }),
       // By default the first occurrence; a threshold given is reached at that count.
       threshold: options.threshold ?? 0,
       comparisonOperator:

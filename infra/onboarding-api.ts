@@ -32,6 +32,17 @@ export interface OnboardingApiProps {
   readonly configureAccountLogging: boolean;
   /** The webhook ingress's routes, `GET` and `POST /hooks/{name}`, on this API. @default - none */
   readonly hooks?: HookRoutes;
+  /** The scim function's routes, {@link SCIM_METHODS} on `/scim/v2/{proxy+}`, on this API. @default - none */
+  readonly scim?: ScimRoutes;
+}
+
+/** The scim function's routes: no IAM (the function verifies the bearer token), throttled apart from the others. */
+export interface ScimRoutes {
+  readonly handler: lambda.IFunction;
+  /** Steady requests per second, per method, for `/scim/v2/{proxy+}`. */
+  readonly rateLimit: number;
+  /** Burst, per method, for `/scim/v2/{proxy+}`. */
+  readonly burstLimit: number;
 }
 
 /** The webhook ingress's routes: no IAM (the function verifies each sender), throttled apart from the IAM routes. */
@@ -53,6 +64,15 @@ export const API_STAGE = 'v1';
 export const HOOK_RESOURCE = '/hooks/{name}';
 /** The methods a hook takes: Okta's verification `GET` and every delivery's `POST`. */
 export const HOOK_METHODS = ['GET', 'POST'] as const;
+
+/** The scim function's resource (contract section 9): everything under the SCIM base `/scim/v2`. */
+export const SCIM_RESOURCE = '/scim/v2/{proxy+}';
+/**
+ * The methods of SCIM 2.0 (RFC 7644 section 3), each its own method rather than `ANY`: a stage method setting, and so
+ * the throttling, names a concrete method, and the Lambda permission is scoped to these five. Any other method there
+ * is API Gateway's 403, before any invocation.
+ */
+export const SCIM_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
  * The REST API in front of the functions: `POST /events` and `POST /invites`, and every other path and method for the
@@ -98,11 +118,17 @@ export class OnboardingApi extends Construct {
         tracingEnabled: true,
         // The hooks have a bucket of their own: a flood of unauthenticated requests there leaves the IAM callers'
         // stage-wide limit untouched, and the IAM callers' traffic cannot throttle Okta.
-        ...(props.hooks && {
-          methodOptions: Object.fromEntries(
-            HOOK_METHODS.map((method) => [`${HOOK_RESOURCE}/${method}`, { throttlingRateLimit: props.hooks!.rateLimit, throttlingBurstLimit: props.hooks!.burstLimit }]),
-          ),
-        }),
+        // So have the SCIM routes: an identity provider's initial cycle cannot starve the others, nor they it.
+        methodOptions: {
+          ...(props.hooks &&
+            Object.fromEntries(
+              HOOK_METHODS.map((method) => [`${HOOK_RESOURCE}/${method}`, { throttlingRateLimit: props.hooks!.rateLimit, throttlingBurstLimit: props.hooks!.burstLimit }]),
+            )),
+          ...(props.scim &&
+            Object.fromEntries(
+              SCIM_METHODS.map((method) => [`${SCIM_RESOURCE}/${method}`, { throttlingRateLimit: props.scim!.rateLimit, throttlingBurstLimit: props.scim!.burstLimit }]),
+            )),
+        },
       },
     });
     // The hosting stack decides its outputs; a reusable construct should not add one of its own.
@@ -131,6 +157,7 @@ export class OnboardingApi extends Construct {
     this.restApi.root.addMethod('ANY', integration, methodOptions); // the function's 404 for every other path
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, methodOptions);
     if (props.hooks) this.addHookRoutes(props.hooks, validator);
+    if (props.scim) this.addScimRoutes(props.scim, validator);
 
     const apiKeys = new Map<string, apigw.IApiKey>();
     for (const client of props.clients) {
@@ -219,6 +246,42 @@ export class OnboardingApi extends Construct {
             'The callers are Okta and HR systems delivering webhooks, not users of a Cognito user pool: they authenticate ' +
             'with a shared secret header or a Standard Webhooks HMAC signature, which the webhook ingress verifies ' +
             '(contract section 11). A Cognito authorizer could not be satisfied by either sender.',
+        },
+      );
+    }
+  }
+
+  /**
+   * {@link SCIM_METHODS} on `/scim/v2/{proxy+}` to the scim function. `/scim/v2` itself takes nothing: it is only the
+   * base that Entra and Okta put resource paths after (`/Users`, `/Groups`, …), and neither calls it alone.
+   */
+  private addScimRoutes(scim: ScimRoutes, validator: apigw.IRequestValidator): void {
+    const integration = new apigw.LambdaIntegration(scim.handler, { allowTestInvoke: false });
+    const resource = this.restApi.root.addResource('scim').addResource('v2').addResource('{proxy+}');
+    for (const method of SCIM_METHODS) {
+      const route = resource.addMethod(method, integration, {
+        authorizationType: apigw.AuthorizationType.NONE,
+        // Entra and Okta send a bearer token and nothing else: the function's verification is the gate.
+        apiKeyRequired: false,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.proxy': true },
+      });
+      Validations.of(route).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Microsoft Entra ID and Okta provision over SCIM with a static bearer token (Authorization: Bearer <token>); ' +
+            'they cannot sign with SigV4 or obtain a Cognito token. The scim function compares the token in constant ' +
+            'time with the one or two values of the token secret, answers 401 with no detail, never logs the offered ' +
+            'token, and counts each answer by status (ScimRequests). Only the five SCIM methods on /scim/v2/{proxy+} ' +
+            'are open, throttled apart from the IAM routes.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'The callers are the Entra ID and Okta provisioning services, not users of a Cognito user pool: they ' +
+            'authenticate with the SCIM bearer token the scim function verifies (contract section 14). A Cognito ' +
+            'authorizer could not be satisfied by either.',
         },
       );
     }

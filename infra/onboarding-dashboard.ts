@@ -50,6 +50,8 @@ export interface OnboardingDashboardProps {
   readonly alarms: readonly cloudwatch.IAlarm[];
   /** The webhook ingress, when there is one: a row of its own. @default - no row */
   readonly webhookIngress?: lambda.IFunction;
+  /** The scim function and its relay-failure queue, when SCIM is deployed: a row of their own. @default - no row */
+  readonly scim?: { readonly function: lambda.IFunction; readonly relayFailures: sqs.IQueue };
 }
 
 /**
@@ -77,7 +79,7 @@ export class OnboardingDashboard extends Construct {
       new cloudwatch.TextWidget({
         markdown:
           '# atlas-onboarder\nFirst what the function decided and how Atlas answered (metrics it publishes, namespace ' +
-          '`AtlasOnboarder`), then the queues, the function and the API, then the webhook ingress if deployed; counts ' +
+          '`AtlasOnboarder`), then the queues, the function and the API, then the webhook ingress and SCIM if deployed; counts ' +
           'are sums per 5 minutes. Each alarm\'s description says what to do.',
         width: 12,
         height: 3,
@@ -143,6 +145,34 @@ export class OnboardingDashboard extends Construct {
           ingress.metricDuration(options(max, 'max')),
         ]),
         graph('Webhook ingress: rejected signatures', [functionMetric('webhook-ingress', 'RejectedSignatures', { label: 'rejected (401)' })]),
+      );
+    }
+    const scim = props.scim;
+    if (scim) {
+      const options = (statistic: string, label: string) => ({ statistic, period: PERIOD, label });
+      this.dashboard.addWidgets(
+        graph('SCIM: requests by status', METRICS.ScimRequests.values.map((value) => functionMetric('scim', 'ScimRequests', { value, label: value })), {
+          width: 12,
+          stacked: true,
+        }),
+        graph('SCIM: duration (ms)', [
+          scim.function.metricDuration(options(cloudwatch.Stats.p(50), 'p50')),
+          scim.function.metricDuration(options(cloudwatch.Stats.p(99), 'p99')),
+          scim.function.metricDuration(options(max, 'max')),
+        ], { width: 12 }),
+      );
+      this.dashboard.addWidgets(
+        graph('SCIM relay: iterator age (ms)', [scim.function.metric('IteratorAge', options(max, 'max'))], {
+          right: [scim.relayFailures.metricApproximateNumberOfMessagesVisible(options(max, 'given up (relay-failure queue)'))],
+        }),
+        graph('SCIM: errors and throttles', [
+          scim.function.metricErrors(options(sum, 'errors')),
+          scim.function.metricThrottles(options(sum, 'throttles')),
+        ]),
+        graph('SCIM: deployment faults and rejected tokens', [
+          functionMetric('scim', 'DeploymentFaults', { label: 'deployment faults (token secret)' }),
+          functionMetric('scim', 'ScimRequests', { value: '401', label: 'rejected tokens (401)' }),
+        ]),
       );
     }
   }

@@ -37,6 +37,23 @@ export class AtlasOnboarderStack extends Stack {
         });
       }
     }
+    if (onboarder.scim) {
+      const scim = onboarder.scim;
+      new CfnOutput(this, 'ScimBaseUrl', {
+        description: 'SCIM 2.0 base URL for Entra ID (Tenant URL) and Okta (SCIM connector base URL); bearer token in ScimTokenSecretName',
+        value: `${onboarder.api.restApi.url}scim/v2`,
+      });
+      new CfnOutput(this, 'ScimTableName', { description: 'DynamoDB table of the SCIM directory', value: scim.table.tableName });
+      new CfnOutput(this, 'ScimTokenSecretName', {
+        description: 'Secret holding {"values":["<token>"]}, the bearer token(s) Entra ID and Okta present',
+        value: scim.tokenSecretName,
+      });
+      new CfnOutput(this, 'ScimFunctionName', { description: 'The scim function', value: scim.function.functionName });
+      new CfnOutput(this, 'ScimRelayFailureQueueUrl', {
+        description: 'Positions of directory changes the relay gave up on after 12 hours (alarm ScimRelayFailures)',
+        value: scim.relayFailures.queueUrl,
+      });
+    }
     for (const [name, key] of onboarder.api.apiKeys) {
       new CfnOutput(this, `ApiKeyId-${name}`, { description: `API key id of caller ${name} (aws apigateway get-api-key --include-value)`, value: key.keyId });
     }

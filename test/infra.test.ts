@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtlasCredentials, PLACEHOLDER_CLIENT_ID } from '../infra/atlas-credentials';
 import { ATLAS_ONBOARDER_DEFAULTS, AtlasOnboarder } from '../infra/atlas-onboarder';
 import { PLACEHOLDER_SHAPES } from '../infra/connection-secrets';
-import { REJECTED_SIGNATURES_THRESHOLD } from '../infra/onboarding-alarms';
+import { REJECTED_SIGNATURES_THRESHOLD, SCIM_ITERATOR_AGE_THRESHOLD } from '../infra/onboarding-alarms';
+import { SCIM_DEFAULTS, SCIM_TOKEN_PLACEHOLDER } from '../infra/scim';
 import { WEBHOOK_INGRESS_DEFAULTS } from '../infra/webhook-ingress';
-import { REDELIVERY, secondsBeforeLastReceive, WEBHOOK_INGRESS_VARIABLES } from '../lambda/contract';
+import { REDELIVERY, SCIM_STATUSES, SCIM_VARIABLES, secondsBeforeLastReceive, WEBHOOK_INGRESS_VARIABLES } from '../lambda/contract';
 import { bundleFiles, entryFile, esbuildOptions, functionBundle, functionFiles } from '../infra/bundling';
 import { CONTEXT_KEYS } from '../infra/context';
 import { BUNDLED_ROLE_MAPPING_FILE, INLINE_ROLE_MAPPING_MAX_BYTES } from '../infra/role-mapping';
@@ -26,6 +27,7 @@ const CDK_JSON_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { cont
 const KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const CONNECTIONS_KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/5678efab-12ab-34cd-56ef-1234567890ab';
 const OKTA_HOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:platform/okta-hook-AbC123';
+const SCIM_TABLE_KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/9abcdef0-12ab-34cd-56ef-1234567890ab';
 const scratch = mkdtempSync(join(tmpdir(), 'atlas-onboarder-infra-'));
 const run = promisify(execFile);
 
@@ -98,7 +100,20 @@ const ingress = (s: Synth) => only(s, 'AWS::Lambda::Function', (p) => p.Handler 
 const env = (s: Synth) => (fn(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
 const ingressEnv = (s: Synth) => (ingress(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
 const sourceQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy !== undefined);
-const deadLetterQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy === undefined);
+/** The queue the source queue redrives to (with SCIM, the relay-failure queue has no redrive policy either). */
+const deadLetterQueue = (s: Synth) => {
+  const target = render((sourceQueue(s)[1].RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn);
+  return only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy === undefined && resources(s, 'AWS::SQS::Queue').some(([id, q]) => q === p && target === `\${${id}.Arn}`));
+};
+const scimFn = (s: Synth) => only(s, 'AWS::Lambda::Function', (p) => p.Handler === 'scim/index.handler');
+const scimEnv = (s: Synth) => (scimFn(s)[1].Environment as { Variables: Record<string, unknown> }).Variables;
+const scimTable = (s: Synth) => only(s, 'AWS::DynamoDB::Table');
+const relayFailureQueue = (s: Synth) => only(s, 'AWS::SQS::Queue', (p) => p.RedrivePolicy === undefined && p !== deadLetterQueue(s)[1]);
+const sqsMapping = (s: Synth) => only(s, 'AWS::Lambda::EventSourceMapping', (p) => p.StartingPosition === undefined);
+const streamMapping = (s: Synth) => only(s, 'AWS::Lambda::EventSourceMapping', (p) => p.StartingPosition !== undefined);
+/** The stage's method settings of `/scim/v2/{proxy+}`, by method. */
+const scimSettings = (s: Synth) =>
+  (only(s, 'AWS::ApiGateway::Stage')[1].MethodSettings as Props[]).filter((m) => m.ResourcePath === '/~1scim~1v2~1{proxy+}').sort((a, b) => String(a.HttpMethod).localeCompare(String(b.HttpMethod)));
 const logGroupIdOf = (f: [string, Props]) => render((f[1].LoggingConfig as { LogGroup: unknown }).LogGroup).slice(2, -1);
 const functionLogGroupId = (s: Synth) => logGroupIdOf(fn(s));
 const stageSettings = (s: Synth) => (only(s, 'AWS::ApiGateway::Stage')[1].MethodSettings as Props[])[0]!;
@@ -193,6 +208,11 @@ function customContext(ruleFile: string, connectionsFile = 'x'): Record<string, 
     connectionSecretsKmsKeyArn: CONNECTIONS_KMS_KEY_ARN,
     hookRateLimit: '5',
     hookBurstLimit: '10',
+    scim: 'true',
+    scimTokenSecret: 'platform/scim-token',
+    scimTableKmsKeyArn: SCIM_TABLE_KMS_KEY_ARN,
+    scimRateLimit: '3',
+    scimBurstLimit: '6',
   };
 }
 
@@ -200,15 +220,18 @@ let defaults: Synth;
 let custom: Synth;
 /** The defaults with the example connections file: the webhook ingress, its routes and created secrets. */
 let hooks: Synth;
+/** The defaults with SCIM: the scim function, its table, stream, token secret, routes and alarms. */
+let scim: Synth;
 let largeRules: string;
 
-// Three synths, each bundling with esbuild, shared by every test.
+// Four synths, each bundling with esbuild, shared by every test.
 beforeAll(() => {
   largeRules = largeRuleFile();
   defaults = synth({});
   custom = synth(customContext(largeRules, customConnectionsFile()));
   hooks = synth({ connectionsFile: 'examples/connections.json' });
-}, 180_000);
+  scim = synth({ scim: true });
+}, 240_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -493,7 +516,7 @@ describe('the queues', () => {
 
   it('hide a received message for at least six function timeouts plus the batching window, and at least 300 s', () => {
     for (const s of [defaults, custom]) {
-      const window = only(s, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds as number;
+      const window = sqsMapping(s)[1].MaximumBatchingWindowInSeconds as number;
       expect(sourceQueue(s)[1].VisibilityTimeout).toBe(Math.max(300, 6 * (fn(s)[1].Timeout as number) + window));
     }
   });
@@ -773,6 +796,280 @@ describe('the webhook ingress', () => {
   });
 });
 
+describe('the scim function', () => {
+  it('runs on Node 24, arm64, with X-Ray tracing, 512 MB and a 25 s timeout, from its own bundle and role', () => {
+    expect(scimFn(scim)[1]).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'scim/index.handler',
+      MemorySize: SCIM_DEFAULTS.memorySize,
+      Timeout: SCIM_DEFAULTS.timeout.toSeconds(),
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(SCIM_DEFAULTS.memorySize).toBe(512);
+    // The function's own answer, not API Gateway's 504, wherever it can give one.
+    expect(SCIM_DEFAULTS.timeout.toSeconds()).toBeLessThan(29);
+    expect(scimFn(scim)[1].Role).not.toEqual(fn(scim)[1].Role);
+  });
+
+  it('is not deployed without scim=true: no table, no scim function, no public route, no SCIM output (cdk-nag clean either way)', () => {
+    for (const s of [defaults, hooks]) {
+      expect(resources(s, 'AWS::DynamoDB::Table')).toEqual([]);
+      expect(resources(s, 'AWS::Lambda::Function', (p) => p.Handler === 'scim/index.handler')).toEqual([]);
+      expect(Object.keys((s.template.toJSON() as { Outputs: Record<string, unknown> }).Outputs).filter((name) => name.startsWith('Scim'))).toEqual([]);
+    }
+    expect(resources(defaults, 'AWS::ApiGateway::Method', (m) => m.AuthorizationType !== 'AWS_IAM')).toEqual([]);
+    expect(new AwsSolutionsChecks().validateScope(scim.app).violations).toEqual([]);
+    // Its settings without it are a mistake, said at synth rather than dropped.
+    expect(() => defineApp(newApp({ scimTokenSecret: 'platform/scim-token' }))).toThrow(/context "scimTokenSecret" is set, but SCIM is not deployed: add -c scim=true/);
+  });
+
+  it('logs to its own log group, kept for a year', () => {
+    const id = logGroupIdOf(scimFn(scim));
+    expect(id).not.toBe(functionLogGroupId(scim));
+    expect(resources(scim, 'AWS::Logs::LogGroup').find(([logGroup]) => logGroup === id)?.[1].RetentionInDays).toBe(365);
+  });
+
+  it('is configured through the contract’s environment: the token secret, the table, the onboarding queue, the log level', () => {
+    const variables = scimEnv(scim);
+    expect(Object.keys(variables).sort()).toEqual(['LOG_LEVEL', 'ONBOARDING_QUEUE_URL', 'SCIM_TABLE_NAME', 'SCIM_TOKEN_SECRET_ID']);
+    expect(Object.keys(variables).every((name) => (SCIM_VARIABLES as readonly string[]).includes(name))).toBe(true);
+    expect(render(variables.SCIM_TOKEN_SECRET_ID)).toBe(`\${${only(scim, 'AWS::SecretsManager::Secret', (p) => p.Name === 'AtlasOnboarder/scim-token')[0]}}`);
+    expect(render(variables.SCIM_TABLE_NAME)).toBe(`\${${scimTable(scim)[0]}}`);
+    expect(render(variables.ONBOARDING_QUEUE_URL)).toBe(`\${${sourceQueue(scim)[0]}}`);
+    expect(variables.LOG_LEVEL).toBe('info');
+  });
+
+  it('keeps its directory in a pay-per-request table (pk, sk) with PITR, encryption, deletion protection, a NEW_AND_OLD_IMAGES stream, retained', () => {
+    const [id, table] = scimTable(scim);
+    expect(table).toEqual({
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // KMS with the AWS managed key (aws/dynamodb): encrypted, with no key to grant.
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    const resource = (scim.template.toJSON() as { Resources: Record<string, { DeletionPolicy?: string; UpdateReplacePolicy?: string }> }).Resources[id]!;
+    expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    // No index: every read must see the write just answered (lambda/aws/directory.ts).
+    expect(table.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('relays its stream from the oldest record, in order, reporting failures, retrying for 12 hours before giving up to a queue of its own', () => {
+    expect(streamMapping(scim)[1]).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [scimTable(scim)[0], 'StreamArn'] },
+      FunctionName: { Ref: scimFn(scim)[0] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10_000,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [relayFailureQueue(scim)[0], 'Arn'] } } },
+    });
+    // An SQS outage of hours is survived, and what is given up can still be read from the stream (kept 24 hours).
+    expect(SCIM_DEFAULTS.streamMaxRecordAge.toHours()).toBeGreaterThanOrEqual(6);
+    expect(SCIM_DEFAULTS.streamMaxRecordAge.toHours()).toBeLessThan(24);
+    // The relay's worst case (50 events, 10 to a SendMessageBatch of at most 3 s, one after another) fits its timeout.
+    expect((SCIM_DEFAULTS.streamBatchSize / 10) * 3).toBeLessThan(SCIM_DEFAULTS.timeout.toSeconds());
+    // Not the dead-letter queue, whose messages are onboarding events to redrive: these are stream positions.
+    expect(relayFailureQueue(scim)[0]).not.toBe(deadLetterQueue(scim)[0]);
+    expect(relayFailureQueue(scim)[1]).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+  });
+
+  it('may write its log group, read and write its table, read its stream and token secret, send to the onboarding and relay-failure queues, and nothing else', () => {
+    const logs = `\${${logGroupIdOf(scimFn(scim))}.Arn}`;
+    const table = `\${${scimTable(scim)[0]}.Arn}`;
+    const stream = `\${${scimTable(scim)[0]}.StreamArn}`;
+    const failures = `\${${relayFailureQueue(scim)[0]}.Arn}`;
+    expect(functionGrants(scim, scimFn(scim))).toEqual(
+      [
+        `logs:CreateLogStream on ${logs}`,
+        `logs:PutLogEvents on ${logs}`,
+        // What lambda/aws/directory.ts calls; TransactWriteItems is authorized item by item as its Put, Update, Delete.
+        ...['GetItem', 'Query', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((action) => `dynamodb:${action} on ${table}`),
+        // What the stream's event source mapping needs; ListStreams takes no resource.
+        ...['DescribeStream', 'GetRecords', 'GetShardIterator'].map((action) => `dynamodb:${action} on ${stream}`),
+        'dynamodb:ListStreams on *',
+        `secretsmanager:GetSecretValue on \${${only(scim, 'AWS::SecretsManager::Secret', (p) => p.Name === 'AtlasOnboarder/scim-token')[0]}}`,
+        `sqs:SendMessage on \${${sourceQueue(scim)[0]}.Arn}`,
+        // Lambda sends the on-failure records with the function's role.
+        `sqs:SendMessage on ${failures}`,
+        `sqs:GetQueueAttributes on ${failures}`,
+        `sqs:GetQueueUrl on ${failures}`,
+        'xray:PutTelemetryRecords on *',
+        'xray:PutTraceSegments on *',
+      ].sort(),
+    );
+    // No Scan, no BatchWriteItem, no KMS with the AWS managed key; and the onboarder gains nothing.
+    expect(functionGrants(scim)).toEqual(functionGrants(defaults).map((grant) => grant.replaceAll(fn(defaults)[0], fn(scim)[0])));
+  });
+
+  it('creates its token secret as <stack>/scim-token with a placeholder the function refuses, and keeps it', () => {
+    const [, secret] = only(scim, 'AWS::SecretsManager::Secret', (p) => p.Name === 'AtlasOnboarder/scim-token');
+    expect(secret.GenerateSecretString).toEqual({ SecretStringTemplate: JSON.stringify({ replaceWith: SCIM_TOKEN_PLACEHOLDER }), GenerateStringKey: 'placeholder' });
+    const resources_ = (scim.template.toJSON() as { Resources: Record<string, { Properties: Props; DeletionPolicy?: string }> }).Resources;
+    expect(Object.values(resources_).find((r) => r.Properties?.Name === 'AtlasOnboarder/scim-token')?.DeletionPolicy).toBe('Retain');
+    // The shape the function reads is {"values": [...]}: the placeholder has none.
+    expect(Object.keys(JSON.parse(SCIM_TOKEN_PLACEHOLDER) as object)).toEqual(['values']);
+    expect(JSON.parse(secret.GenerateSecretString ? (secret.GenerateSecretString as { SecretStringTemplate: string }).SecretStringTemplate : '{}')).not.toHaveProperty('values');
+  });
+
+  it('takes GET, POST, PUT, PATCH and DELETE on /scim/v2/{proxy+}, on the same API, without IAM or an API key, and only those invoke it', () => {
+    const [api] = only(scim, 'AWS::ApiGateway::RestApi');
+    const paths = new Map(resources(scim, 'AWS::ApiGateway::Resource').map(([id, r]) => [id, r]));
+    const pathOf = (id: string): string => {
+      const r = paths.get(id);
+      return r ? `${pathOf(render(r.ParentId).slice(2, -1))}/${r.PathPart as string}` : '';
+    };
+    const methods = resources(scim, 'AWS::ApiGateway::Method').map(([, m]) => ({ route: `${m.HttpMethod as string} ${pathOf(render(m.ResourceId).slice(2, -1)) || '/'}`, m }));
+    const open = methods.filter(({ m }) => m.AuthorizationType !== 'AWS_IAM');
+    expect(open.map(({ route }) => route).sort()).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT'].map((method) => `${method} /scim/v2/{proxy+}`));
+    for (const { m } of open) {
+      expect(m).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, RestApiId: { Ref: api }, Integration: { Type: 'AWS_PROXY' } });
+      expect(render((m.Integration as { Uri: unknown }).Uri)).toContain(`\${${scimFn(scim)[0]}.Arn}`);
+    }
+    // /scim/v2 itself is only a prefix: it takes no method.
+    expect(methods.filter(({ route }) => / \/scim(\/v2)?$/.test(route))).toEqual([]);
+    expect(methods.filter(({ m }) => m.AuthorizationType === 'AWS_IAM')).toHaveLength(6);
+    const stage = only(scim, 'AWS::ApiGateway::Stage')[0];
+    const prefix = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${api}}/\${${stage}}`;
+    expect(
+      resources(scim, 'AWS::Lambda::Permission', (p) => render(p.FunctionName) === `\${${scimFn(scim)[0]}.Arn}`)
+        .map(([, p]) => render(p.SourceArn))
+        .sort(),
+    ).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT'].map((method) => `${prefix}/${method}/scim/v2/*`));
+  });
+
+  it('throttles each SCIM method apart from the stage: 25 requests a second, bursts of 50', () => {
+    expect(scimSettings(scim).map((m) => `${m.HttpMethod as string} ${m.ThrottlingRateLimit as number}/${m.ThrottlingBurstLimit as number}`)).toEqual(
+      ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'].map((method) => `${method} 25/50`),
+    );
+    expect(stageSettings(scim)).toMatchObject({ ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+  });
+
+  it('alarms on SCIM 5xx answers, a relay more than 15 minutes behind, records given up, errors and throttles', () => {
+    const alarms = resources(scim, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(5 + 5);
+    const topic = { Ref: only(scim, 'AWS::SNS::Topic')[0] };
+    const byName = (name: string) => alarms.find(([id]) => id.includes(name))![1];
+    const fiveXx = byName('ScimServerErrors');
+    expect(fiveXx).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching', AlarmActions: [topic] });
+    const queries = fiveXx.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string; Period: number } }[];
+    expect(queries.find((q) => q.Expression)?.Expression).toBe('FILL(m500, 0) + FILL(m503, 0)');
+    expect(
+      queries
+        .filter((q) => q.MetricStat)
+        .map((q) => `${q.MetricStat!.Metric.Namespace} ${q.MetricStat!.Metric.MetricName} ${q.MetricStat!.Metric.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(' ')} ${q.MetricStat!.Stat} ${q.MetricStat!.Period}`)
+        .sort(),
+    ).toEqual(['AtlasOnboarder ScimRequests Function=scim Status=500 Sum 300', 'AtlasOnboarder ScimRequests Function=scim Status=503 Sum 300']);
+    const functionDimension = [{ Name: 'FunctionName', Value: { Ref: scimFn(scim)[0] } }];
+    expect(byName('ScimIteratorAge')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: functionDimension,
+      Statistic: 'Maximum',
+      Threshold: SCIM_ITERATOR_AGE_THRESHOLD.toMilliseconds(),
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [topic],
+    });
+    expect(SCIM_ITERATOR_AGE_THRESHOLD.toMilliseconds()).toBe(15 * 60_000);
+    expect(byName('ScimRelayFailures')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [relayFailureQueue(scim)[0], 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic],
+    });
+    expect(byName('ScimRelayFailures').AlarmDescription).toMatch(/get-records/);
+    for (const name of ['ScimFunctionErrors', 'ScimFunctionThrottles']) {
+      expect(byName(name)).toMatchObject({ Namespace: 'AWS/Lambda', Dimensions: functionDimension, Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topic] });
+    }
+  });
+
+  it('has its own rows on the dashboard: requests by status, duration p99, iterator age and records given up, errors, deployment faults', () => {
+    const body = JSON.parse(render(only(scim, 'AWS::CloudWatch::Dashboard')[1].DashboardBody)) as { widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; alarms?: string[] } }[] };
+    const lines = (title: string) =>
+      body.widgets.find((w) => w.properties.title === title)!.properties.metrics!.map((line) => {
+        const options = line.at(-1) as { stat: string; yAxis?: string };
+        return [...(line.slice(0, -1) as string[]), options.stat, ...(options.yAxis ? [options.yAxis] : [])].join(' ');
+      });
+    const function_ = `FunctionName \${${scimFn(scim)[0]}}`;
+    expect(lines('SCIM: requests by status')).toEqual(SCIM_STATUSES.map((status) => `AtlasOnboarder ScimRequests Function scim Status ${status} Sum`));
+    expect(lines('SCIM: duration (ms)')).toEqual(['p50', 'p99', 'Maximum'].map((stat) => `AWS/Lambda Duration ${function_} ${stat}`));
+    expect(lines('SCIM relay: iterator age (ms)')).toEqual([
+      `AWS/Lambda IteratorAge ${function_} Maximum`,
+      `AWS/SQS ApproximateNumberOfMessagesVisible QueueName \${${relayFailureQueue(scim)[0]}.QueueName} Maximum right`,
+    ]);
+    expect(lines('SCIM: errors and throttles')).toEqual(['Errors', 'Throttles'].map((m) => `AWS/Lambda ${m} ${function_} Sum`));
+    expect(lines('SCIM: deployment faults and rejected tokens')).toEqual([
+      'AtlasOnboarder DeploymentFaults Function scim Sum',
+      'AtlasOnboarder ScimRequests Function scim Status 401 Sum',
+    ]);
+    const alarmWidget = body.widgets.find((w) => w.type === 'alarm')!;
+    for (const [id] of resources(scim, 'AWS::CloudWatch::Alarm')) expect(alarmWidget.properties.alarms).toContain(`\${${id}.Arn}`);
+  });
+
+  it('acknowledges cdk-nag’s authorization findings on the five SCIM methods only, with the reason', () => {
+    const byConstruct = new Map<string, string[]>();
+    for (const construct of scim.app.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const key of Object.keys(entry.data as Record<string, string>)) {
+          const id = key.replace(/^annotation::/i, '');
+          byConstruct.set(id, [...(byConstruct.get(id) ?? []), construct.node.path]);
+        }
+      }
+    }
+    const methods = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'].map((method) => `AtlasOnboarder/AtlasOnboarder/Api/Api/Default/scim/v2/{proxy+}/${method}`);
+    expect(byConstruct.get('AwsSolutions-APIG4')?.sort()).toEqual(methods);
+    expect(byConstruct.get('AwsSolutions-COG4')?.sort()).toEqual(['AtlasOnboarder/AtlasOnboarder/Api/Api', ...methods].sort());
+    expect(byConstruct.get('AwsSolutions-SQS3')).toEqual(['AtlasOnboarder/AtlasOnboarder/Scim/RelayFailures']);
+    expect(byConstruct.get('AwsSolutions-IAM5[Resource::*]')?.sort()).toEqual(['AtlasOnboarder/AtlasOnboarder/FunctionRole', 'AtlasOnboarder/AtlasOnboarder/Scim/Role']);
+    expect(acknowledgements(scim.app).get('AwsSolutions-APIG4')).toMatch(/compares the token in constant time/);
+    expect([...acknowledgements(scim.app).keys()].sort()).toEqual([...acknowledgements(defaults.app).keys(), 'AwsSolutions-APIG4', 'AwsSolutions-SQS3'].sort());
+  });
+
+  it('gives the SCIM base URL, the table name, the token secret’s name, the function and the relay-failure queue as outputs', () => {
+    const outputs = (scim.template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(render(outputs.ScimBaseUrl?.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}\/scim\/v2$/);
+    expect(render(outputs.ScimTableName?.Value)).toBe(`\${${scimTable(scim)[0]}}`);
+    expect(outputs.ScimTokenSecretName?.Value).toBe('AtlasOnboarder/scim-token');
+    expect(render(outputs.ScimFunctionName?.Value)).toBe(`\${${scimFn(scim)[0]}}`);
+    expect(render(outputs.ScimRelayFailureQueueUrl?.Value)).toBe(`\${${relayFailureQueue(scim)[0]}}`);
+    expect((custom.template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs.ScimTokenSecretName?.Value).toBe('platform/scim-token');
+  });
+
+  it('ships an asset of its entry and the chunks it reaches, with no Atlas client code and no undici', () => {
+    const dir = assetDir(scim, scimFn(scim));
+    const files = bundleFiles(dir);
+    expect(files).toContain('scim/index.mjs');
+    expect(files.filter((file) => !/^(scim\/index|chunk-[A-Z0-9]+)\.mjs$/.test(file))).toEqual([]);
+    const sources = files.flatMap((file) => (JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sources: string[] }).sources);
+    expect(sources.some((source) => source.includes('lambda/scim/service.ts'))).toBe(true);
+    expect(
+      sources.filter(
+        (source) =>
+          source.includes('lambda/atlas/') ||
+          source.includes('node_modules/undici/') ||
+          source.includes('lambda/functions/onboarder/') ||
+          source.includes('lambda/functions/webhook-ingress/'),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('the credentials secret', () => {
   it('is created with the expected structure and a placeholder when none is given', () => {
     expect(only(defaults, 'AWS::SecretsManager::Secret')[1].GenerateSecretString).toEqual({
@@ -997,7 +1294,7 @@ describe('outputs', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged, with defaults or every option set', () => {
-    for (const s of [defaults, custom, hooks]) expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
+    for (const s of [defaults, custom, hooks, scim]) expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
   });
 
   it('acknowledges only these findings, each with a reason a reviewer can check', () => {
@@ -1012,8 +1309,15 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
     for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(150);
     // Without the created secret and the account role, their acknowledgements go too.
-    // With the webhook ingress, its open methods' APIG4.
-    expect([...acknowledgements(custom.app).keys()].sort()).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-IAM5[Resource::*]']);
+    // With the webhook ingress and SCIM, their open methods' APIG4, and the relay-failure queue's SQS3.
+    expect([...acknowledgements(custom.app).keys()].sort()).toEqual([
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SQS3',
+    ]);
   });
 });
 
@@ -1039,15 +1343,15 @@ describe('context options', () => {
     logLevel: () => expect(env(custom).LOG_LEVEL).toBe('debug'),
     logRetentionDays: () => {
       expect(logRetentions(defaults)).toEqual([365, 365]);
-      // The onboarder's, the API's access log and the webhook ingress's.
-      expect(logRetentions(custom)).toEqual([90, 90, 90]);
+      // The onboarder's, the API's access log, the webhook ingress's and the scim function's.
+      expect(logRetentions(custom)).toEqual([90, 90, 90, 90]);
     },
-    batchSize: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].BatchSize).toBe(25),
+    batchSize: () => expect(sqsMapping(custom)[1].BatchSize).toBe(25),
     maxBatchingWindowSeconds: () => {
-      expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].MaximumBatchingWindowInSeconds).toBe(30);
+      expect(sqsMapping(custom)[1].MaximumBatchingWindowInSeconds).toBe(30);
       expect(sourceQueue(custom)[1].VisibilityTimeout).toBe(Math.max(REDELIVERY.visibilityTimeoutSeconds, 6 * 20 + 30));
     },
-    maxConcurrency: () => expect(only(custom, 'AWS::Lambda::EventSourceMapping')[1].ScalingConfig).toEqual({ MaximumConcurrency: 4 }),
+    maxConcurrency: () => expect(sqsMapping(custom)[1].ScalingConfig).toEqual({ MaximumConcurrency: 4 }),
     batchConcurrency: () => {
       expect(env(defaults).BATCH_CONCURRENCY).toBeUndefined();
       expect(env(custom).BATCH_CONCURRENCY).toBe('3');
@@ -1091,10 +1395,36 @@ describe('context options', () => {
     },
     hookRateLimit: () => expect(hookSettings(custom).map((m) => m.ThrottlingRateLimit)).toEqual([5, 5]),
     hookBurstLimit: () => expect(hookSettings(custom).map((m) => m.ThrottlingBurstLimit)).toEqual([10, 10]),
+    scim: () => {
+      expect(resources(defaults, 'AWS::DynamoDB::Table')).toEqual([]);
+      expect(scimFn(custom)[1].Handler).toBe('scim/index.handler');
+      expect(render(scimEnv(custom).SCIM_TABLE_NAME)).toBe(`\${${scimTable(custom)[0]}}`);
+    },
+    scimTokenSecret: () => {
+      // Referred to, not created; read by its name plus the six characters Secrets Manager appends.
+      expect(resources(custom, 'AWS::SecretsManager::Secret')).toEqual([]);
+      expect(scimEnv(custom).SCIM_TOKEN_SECRET_ID).toBe('platform/scim-token');
+      expect(functionGrants(custom, scimFn(custom)).filter((grant) => grant.startsWith('secretsmanager:'))).toEqual([
+        'secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:platform/scim-token-??????',
+      ]);
+    },
+    scimTableKmsKeyArn: () => {
+      expect(scimTable(scim)[1].SSESpecification).toEqual({ SSEEnabled: true });
+      expect(scimTable(custom)[1].SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: SCIM_TABLE_KMS_KEY_ARN });
+      expect(functionGrants(scim, scimFn(scim)).filter((grant) => grant.startsWith('kms:'))).toEqual([]);
+      // Ours for the table, and the event source mapping's own (Decrypt, DescribeKey) for the stream: on that key only.
+      expect(functionGrants(custom, scimFn(custom)).filter((grant) => grant.startsWith('kms:'))).toEqual(
+        ['kms:Decrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'].map((action) => `${action} on ${SCIM_TABLE_KMS_KEY_ARN}`),
+      );
+      // The key is the table's alone: the other functions get nothing on it.
+      expect(functionGrants(custom).filter((grant) => grant.includes(SCIM_TABLE_KMS_KEY_ARN))).toEqual([]);
+    },
+    scimRateLimit: () => expect(scimSettings(custom).map((m) => m.ThrottlingRateLimit)).toEqual([3, 3, 3, 3, 3]),
+    scimBurstLimit: () => expect(scimSettings(custom).map((m) => m.ThrottlingBurstLimit)).toEqual([6, 6, 6, 6, 6]),
     apiGatewayCloudWatchRole: () => {
       expect(resources(custom, 'AWS::ApiGateway::Account')).toEqual([]);
-      // The two functions' roles, and no account role.
-      expect(resources(custom, 'AWS::IAM::Role')).toHaveLength(2);
+      // The three functions' roles, and no account role.
+      expect(resources(custom, 'AWS::IAM::Role')).toHaveLength(3);
       expect(resources(custom, 'AWS::IAM::Role', (r) => JSON.stringify(r).includes('apigateway.amazonaws.com'))).toEqual([]);
     },
   };
