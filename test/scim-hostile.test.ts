@@ -1,23 +1,26 @@
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { scimWorld, TOKEN, type ScimReply, type ScimWorld } from './scim-world';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBuiltScim } from './scim-built';
+import { DYNAMODB_WAIT_MS } from './scim-dynamodb';
+import { scimWorld, TOKEN, type ScimCall, type ScimReply } from './scim-world';
 
 /**
  * Hostile input, property-based: whatever a caller sends, the scim function answers below 500 (contract section 10),
- * every refusal is a SCIM error body, no prototype is changed, and no log line holds the token.
+ * every refusal is a SCIM error body, no prototype is changed, and no log line holds the token. Twice: the app on the
+ * in-memory directory (many runs, fast), and the built bundle on DynamoDB Local (fewer runs), which is what ships.
  */
 
-const RUN = { endOnFailure: true, numRuns: 300 } as const;
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
-let world: ScimWorld;
-let userId: string;
-let groupId: string;
-beforeAll(async () => {
-  world = scimWorld();
-  userId = (await world.call({ method: 'POST', path: '/Users', body: { userName: 'ada@contoso.com', emails: [{ type: 'work', value: 'ada@contoso.com' }], name: { givenName: 'Ada' } } })).json!.id as string;
-  groupId = (await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'readers', members: [{ value: userId }] } })).json!.id as string;
-});
+interface Target {
+  call(request: ScimCall): Promise<ScimReply>;
+  logs: string[];
+  close?(): Promise<void>;
+}
+const TARGETS: [string, number, () => Promise<Target>][] = [
+  ['the app on the in-memory directory', 300, () => Promise.resolve(scimWorld())],
+  ['the built bundle on DynamoDB Local', 100, () => startBuiltScim('hostile')],
+];
 
 function expectSafe(reply: ScimReply): void {
   expect(reply.status).toBeLessThan(500);
@@ -53,7 +56,18 @@ const patchBody = fc.oneof(
   value,
 );
 
-describe('hostile requests', () => {
+describe.each(TARGETS)('hostile requests to %s', (_, numRuns, start) => {
+  const RUN = { endOnFailure: true, numRuns } as const;
+  let world: Target;
+  let userId: string;
+  let groupId: string;
+  beforeAll(async () => {
+    world = await start();
+    userId = (await world.call({ method: 'POST', path: '/Users', body: { userName: 'ada@contoso.com', emails: [{ type: 'work', value: 'ada@contoso.com' }], name: { givenName: 'Ada' } } })).json!.id as string;
+    groupId = (await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'readers', members: [{ value: userId }] } })).json!.id as string;
+  }, DYNAMODB_WAIT_MS + 30_000);
+  afterAll(() => world?.close?.());
+
   it('filters, paging and projections never make a 5xx', async () => {
     const filter = fc.oneof(
       fc.string(),

@@ -4,8 +4,8 @@ import type { Directory, GroupQuery, GroupRef, Listed, MemberChange, MemberRef, 
 
 /**
  * An in-memory {@link Directory} with the port's semantics (uniqueness, versions, unknown members skipped), for the
- * unit tests of the SCIM service's pure logic. The replays against DynamoDB Local use the real directory once it is
- * merged (test/scim-world.ts is the one place that picks). It records every call and fails on demand.
+ * unit tests of the SCIM service's pure logic (the provider replays run against the built function on DynamoDB Local,
+ * test/scim-built.ts). It records every call and fails on demand.
  */
 export class MemoryDirectory implements Directory {
   readonly users = new Map<string, StoredUser>();

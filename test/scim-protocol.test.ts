@@ -312,6 +312,24 @@ describe('PATCH of a group', () => {
     expectError(await patch(world, '/Groups/missing', { op: 'add', path: 'members', value: [{ value: a }] }), 404);
     expectError(await patch(world, '/Groups/missing', { op: 'replace', path: 'displayName', value: 'x' }), 404);
   });
+
+  it('changes members in one directory call, never a read-modify-write of the list (Okta’s add-and-remove, 200 at once)', async () => {
+    const world = scimWorld();
+    const [a, b] = [await newUser(world, 'a@x.com'), await newUser(world, 'b@x.com')];
+    const group = (await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'g', members: [{ value: b }] } })).json!.id as string;
+    world.directory.calls.length = 0;
+    await patch(world, `/Groups/${group}`, { op: 'remove', path: 'members', value: [{ value: b }] }, { op: 'add', path: 'members', value: [{ value: a }] });
+    expect(world.directory.calls.map((c) => [c.method, ...c.args])).toEqual([['changeMembers', group, { add: [a], remove: [b] }]]);
+    const many: string[] = [];
+    for (let i = 0; i < 200; i++) many.push(await newUser(world, `m${i}@x.com`));
+    world.directory.calls.length = 0;
+    expect((await patch(world, `/Groups/${group}`, { op: 'add', path: 'members', value: many.map((value) => ({ value })) })).status).toBe(204);
+    expect(world.directory.calls.map((c) => c.method)).toEqual(['changeMembers']);
+    // A lookup by displayName without members reads no member.
+    world.directory.calls.length = 0;
+    await world.call({ path: '/Groups?excludedAttributes=members&filter=displayName eq "g"' });
+    expect(world.directory.calls.map((c) => c.method)).toEqual(['listGroups']);
+  });
 });
 
 describe('the directory failing for now', () => {

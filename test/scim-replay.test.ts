@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { scimWorld, TOKEN, type ScimReply, type ScimWorld } from './scim-world';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startBuiltScim, type BuiltScim } from './scim-built';
+import { DYNAMODB_WAIT_MS, valueOf } from './scim-dynamodb';
+import { NEXT_TOKEN, TOKEN, type ScimReply } from './scim-world';
 
 /**
  * The identity providers' own requests, replayed in the order they send them (shared/research/integrations.md
  * sections 2.1 and 3; the requests are stored verbatim under test/fixtures/scim/). The documents' ids are mapped to
  * the ids this service gave, and nothing else of a request is changed.
+ *
+ * They run against the scim function as it ships (`npm run build`'s bundle, configured through its environment) on a
+ * table of DynamoDB Local, with the token secret in the Secrets Manager stand-in; what a test checks beyond the
+ * replies it reads through the DynamoDB directory port, a Scan of the table, or the bundle's own log lines.
  */
 
 interface Fixture {
@@ -20,6 +26,15 @@ const ENTRA = load('entra');
 const OKTA = load('okta');
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+type ScimWorld = Pick<BuiltScim, 'call'>;
+let world: BuiltScim;
+beforeAll(async () => {
+  world = await startBuiltScim('replay');
+}, DYNAMODB_WAIT_MS + 30_000);
+afterAll(() => world?.close());
+// One table for the file: each test starts from an empty directory.
+beforeEach(() => world.clear());
 
 /** Sends a fixture with the documents' ids replaced by ours. */
 function replay(world: ScimWorld, fixture: Fixture, ids: Record<string, string> = {}): Promise<ScimReply> {
@@ -49,14 +64,12 @@ async function createUser(world: ScimWorld, userName: string): Promise<string> {
 
 describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states', () => {
   it('answers Test Connection (a random GUID, users and groups) with 200 and an empty ListResponse', async () => {
-    const world = scimWorld();
     expectListResponse(await world.call({ path: `/Users?filter=userName eq "${randomUUID()}"` }), 0);
     expectListResponse(await world.call({ path: `/Groups?excludedAttributes=members&filter=displayName eq "${randomUUID()}"` }), 0);
     expectListResponse(await replay(world, ENTRA.getUserByQueryZeroResults!), 0);
   });
 
   it('creates, finds, updates, disables and deletes a user', async () => {
-    const world = scimWorld();
     const created = await replay(world, ENTRA.createUser!);
     expect(created.status).toBe(201);
     const id = created.json!.id as string;
@@ -104,7 +117,7 @@ describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states
     const flagDisabled = await replay(world, ENTRA.disableUserWithFlag!, { '6764549bef60420686bc': id });
     expect(flagDisabled.status).toBe(200);
     expect(flagDisabled.json!.active).toBe(false);
-    expect(world.directory.users.get(id)!.attributes.active).toBe(false);
+    expect(valueOf(await world.directory.getUser(id))!.attributes.active).toBe(false);
 
     const deleted = await world.call({ method: 'DELETE', path: `/Users/${id}` });
     expect(deleted.status).toBe(204);
@@ -116,7 +129,6 @@ describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states
   });
 
   it('links a manager sent as a one-element list under the bare path "manager"', async () => {
-    const world = scimWorld();
     const manager = await createUser(world, 'manager@contoso.com');
     const report = await createUser(world, 'report@contoso.com');
     const reply = await replay(world, ENTRA.changeManager!, { 'a0a0a0a0-bbbb-cccc-dddd-e1e1e1e1e1e1': report, '00aa00aa-bb11-cc22-dd33-44ee44ee44ee': manager });
@@ -133,7 +145,6 @@ describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states
   });
 
   it('creates a group, finds it without members, adds and removes members (both flag states) and renames it', async () => {
-    const world = scimWorld();
     const created = await replay(world, ENTRA.createGroup!);
     expect(created.status).toBe(201);
     const group = created.json!.id as string;
@@ -141,7 +152,6 @@ describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states
     const found = expectListResponse(await replay(world, ENTRA.getGroupByDisplayName!), 1);
     expect(found[0]!.id).toBe(group);
     expect(found[0]).not.toHaveProperty('members');
-    expect(world.directory.calls.some((c) => c.method === 'membersOf')).toBe(false);
 
     const [u1, u2, u3] = [await createUser(world, 'one@contoso.com'), await createUser(world, 'two@contoso.com'), await createUser(world, 'three@contoso.com')];
     for (const user of [u1, u2, u3]) {
@@ -171,15 +181,17 @@ describe('Microsoft Entra ID: a provisioning cycle, both aadOptscim062020 states
 
 describe('Okta: assignment, update, deactivation and Group Push', () => {
   it('looks the user up, creates it with a password that is never stored, replaces it with PUT and deactivates it', async () => {
-    const world = scimWorld();
     expectListResponse(await replay(world, OKTA.lookupUser!), 0);
     const created = await replay(world, OKTA.createUser!);
     expect(created.status).toBe(201);
     const id = created.json!.id as string;
     expect(created.json).toMatchObject({ userName: 'test.user@okta.local', active: true, externalId: '00ujl29u0le5T6Aj10h7', groups: [] });
     expect(created.text).not.toContain('1mz050nq');
-    expect(JSON.stringify([...world.directory.users.values()])).not.toContain('1mz050nq');
-    expect(JSON.stringify(world.directory.calls)).not.toContain('1mz050nq');
+    // Nowhere in the table (every item, every attribute) and in no log line.
+    const items = JSON.stringify(await world.scan());
+    expect(items).toContain('test.user@okta.local');
+    expect(items).not.toContain('1mz050nq');
+    expect(world.logs.length).toBeGreaterThan(0);
     expect(world.logs.join('\n')).not.toContain('1mz050nq');
     expect(world.logs.join('\n')).not.toContain(TOKEN);
 
@@ -191,7 +203,8 @@ describe('Okta: assignment, update, deactivation and Group Push', () => {
     const put = await world.call({ method: 'PUT', path: `/Users/${id}`, body: { ...current, title: 'Data Engineer', password: 'n3wpassw0rd' } });
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ id, title: 'Data Engineer', meta: { version: 'W/"2"' } });
-    expect(JSON.stringify(world.directory.users.get(id))).not.toContain('n3wpassw0rd');
+    expect(JSON.stringify(await world.scan())).not.toContain('n3wpassw0rd');
+    expect(world.logs.join('\n')).not.toContain('n3wpassw0rd');
 
     const deactivated = await replay(world, OKTA.deactivateUser!, { '23a35c27-23d3-4c03-b4c5-6443c09e7173': id });
     expect(deactivated.status).toBe(200);
@@ -204,7 +217,6 @@ describe('Okta: assignment, update, deactivation and Group Push', () => {
   });
 
   it('refuses a second user with the same userName in another case: 409 uniqueness', async () => {
-    const world = scimWorld();
     expect((await replay(world, OKTA.createUser!)).status).toBe(201);
     const again = await world.call({ method: 'POST', path: '/Users', body: { ...(OKTA.createUser!.body as object), userName: 'Test.User@OKTA.local' } });
     expect(again.status).toBe(409);
@@ -212,7 +224,6 @@ describe('Okta: assignment, update, deactivation and Group Push', () => {
   });
 
   it('pushes a group: create, look up, change members, empty it, rename it, delete it', async () => {
-    const world = scimWorld();
     const user = (await replay(world, OKTA.createUser!)).json!.id as string;
     const other = await createUser(world, 'other.user@okta.local');
     const pushed = await replay(world, OKTA.pushGroup!);
@@ -222,15 +233,15 @@ describe('Okta: assignment, update, deactivation and Group Push', () => {
     const ids = { 'abf4dd94-a4c0-4f67-89c9-76b03340cb9b': group, '89bb1940-b905-4575-9e7f-6f887cfb368e': other, '23a35c27-23d3-4c03-b4c5-6443c09e7173': user };
 
     await world.call({ method: 'PATCH', path: `/Groups/${group}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: other }] }] } });
-    world.directory.calls.length = 0;
+    const version = (await world.call({ path: `/Groups/${group}` })).json!.meta as { version: string };
     expect((await replay(world, OKTA.changeMembers!, ids)).status).toBe(204);
-    // One member change, never a read-modify-write of the member list.
-    expect(world.directory.calls.map((c) => c.method)).toEqual(['changeMembers']);
-    expect(world.directory.calls[0]!.args).toEqual([group, { add: [user], remove: [other] }]);
-    expect([...world.directory.members.get(group)!]).toEqual([user]);
+    // Both operations in one change: the group's version moves by one (a member change per operation would be two).
+    expect(valueOf(await world.directory.membersOf(group)).map((m) => m.id)).toEqual([user]);
+    expect(((await world.call({ path: `/Groups/${group}` })).json!.meta as { version: string }).version).toBe(`W/"${Number(/\d+/.exec(version.version)![0]) + 1}"`);
+    expect((await world.call({ path: `/Users/${other}` })).json!.groups).toEqual([]);
 
     expect((await replay(world, OKTA.replaceMembersEmpty!, ids)).status).toBe(204);
-    expect(world.directory.members.get(group)!.size).toBe(0);
+    expect(valueOf(await world.directory.membersOf(group))).toEqual([]);
 
     expect((await replay(world, OKTA.renameGroup!, ids)).status).toBe(204);
     expect((await world.call({ path: `/Groups/${group}` })).json).toMatchObject({ id: group, displayName: 'Test Group Renamed', members: [] });
@@ -244,20 +255,51 @@ describe('Okta: assignment, update, deactivation and Group Push', () => {
     expect((await world.call({ path: `/Groups/${group}` })).status).toBe(404);
     expect((await world.call({ path: `/Users/${user}` })).json!.groups).toEqual([]);
   });
+});
 
-  it('adds 200 members in one PATCH with one changeMembers call', async () => {
-    const world = scimWorld();
-    const group = (await replay(world, OKTA.pushGroup!)).json!.id as string;
-    const users: string[] = [];
-    for (let i = 0; i < 200; i++) users.push(await createUser(world, `member${i}@okta.local`));
-    world.directory.calls.length = 0;
-    const reply = await world.call({
-      method: 'PATCH',
-      path: `/Groups/${group}`,
-      body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: users.map((value) => ({ value })) }] },
-    });
-    expect(reply.status).toBe(204);
-    expect(world.directory.calls.map((c) => c.method)).toEqual(['changeMembers']);
-    expect(world.directory.members.get(group)!.size).toBe(200);
+describe('the token secret, as the function reads it from Secrets Manager', () => {
+  it('takes both values of a rotating secret and refuses anything else with 401', async () => {
+    expectListResponse(await world.call({ path: '/Users', authorization: `Bearer ${NEXT_TOKEN}` }), 0);
+    const refused = await world.call({ path: '/Users', authorization: 'Bearer not-the-token' });
+    expect(refused.status).toBe(401);
+    expect(refused.json).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401' });
+    expect(world.aws.calls.filter((c) => c.operation === 'GetSecretValue').length).toBeGreaterThan(0);
+  });
+});
+
+describe('uniqueness under concurrent requests', () => {
+  const PARALLEL = 8;
+  const expectOneCreated = (replies: ScimReply[]) => {
+    expect(replies.map((r) => r.status).sort()).toEqual([201, ...Array<number>(PARALLEL - 1).fill(409)]);
+    for (const reply of replies.filter((r) => r.status === 409)) {
+      expect(reply.json).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: expect.any(String) });
+    }
+  };
+
+  it('creates one user of many sent at once with one userName in different cases', async () => {
+    const names = Array.from({ length: PARALLEL }, (_, i) => [...'race.user@contoso.com'].map((c, j) => ((i >> j % 3) & 1 ? c.toUpperCase() : c)).join(''));
+    const replies = await Promise.all(names.map((userName) => world.call({ method: 'POST', path: '/Users', body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, active: true } })));
+    expectOneCreated(replies);
+    const listed = expectListResponse(await world.call({ path: '/Users?filter=userName eq "RACE.USER@contoso.com"' }), 1);
+    expect(listed[0]!.id).toBe(replies.find((r) => r.status === 201)!.json!.id);
+    expect(valueOf(await world.directory.listUsers({}, { startIndex: 1, count: 100 })).totalResults).toBe(1);
+  });
+
+  it('creates one group of many sent at once with one displayName', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: PARALLEL }, () => world.call({ method: 'POST', path: '/Groups', body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'atlas-race-group', members: [] } })),
+    );
+    expectOneCreated(replies);
+    expect(valueOf(await world.directory.listGroups({}, { startIndex: 1, count: 100 })).totalResults).toBe(1);
+  });
+
+  it('lets one of two users renamed at once to one userName have it', async () => {
+    const [a, b] = [await createUser(world, 'first@contoso.com'), await createUser(world, 'second@contoso.com')];
+    const replies = await Promise.all(
+      [a, b].map((id, i) => world.call({ method: 'PATCH', path: `/Users/${id}`, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: i ? 'Taken@contoso.com' : 'taken@CONTOSO.com' }] } })),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(replies.find((r) => r.status === 409)!.json).toMatchObject({ scimType: 'uniqueness' });
+    expectListResponse(await world.call({ path: '/Users?filter=userName eq "taken@contoso.com"' }), 1);
   });
 });

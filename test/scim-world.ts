@@ -9,15 +9,15 @@ import { httpApiEvent, restEvent } from '../local/events';
 import { MemoryDirectory } from './scim-memory-directory';
 
 /**
- * The world the SCIM tests run in: the scim function's app (API Gateway events in, answers out) with a directory
- * from {@link directoryFactory}, the bearer tokens, and every log line written. The provider replays run here: when
- * the DynamoDB directory is merged, {@link directoryFactory} is the one place to point at DynamoDB Local.
+ * The in-memory world of the SCIM unit tests: the scim function's app (API Gateway events in, answers out) with a
+ * directory from {@link directoryFactory}, the bearer tokens, and every log line written. The provider replays run
+ * against the built function on DynamoDB Local instead (test/scim-built.ts), with the same requests and replies.
  */
 
 export const TOKEN = 'scim-bearer-T0ken-that-must-never-be-logged-4d1c';
 export const NEXT_TOKEN = 'scim-bearer-N3xt-token-during-rotation-77a0';
 
-/** MERGE: return the DynamoDB directory on DynamoDB Local here (and make the world async) to replay against it. */
+/** The in-memory directory: what a unit test inspects (`calls`) or makes fail (`failNext`). */
 export function directoryFactory(): MemoryDirectory {
   return new MemoryDirectory();
 }
@@ -66,19 +66,27 @@ export function scimWorld(options: { tokens?: readonly string[]; directory?: Dir
     handler,
     logs,
     failTokens: (fail) => (tokensFail = fail),
-    async call({ method = 'GET', path, body, headers, authorization, api = 'rest', base64 }) {
-      const [pathname, search = ''] = splitOnce(path, '?');
-      const allHeaders: Record<string, string> = {
-        ...(body !== undefined && { 'content-type': 'application/scim+json; charset=utf-8' }),
-        ...(authorization !== null && { authorization: authorization ?? `Bearer ${TOKEN}` }),
-        ...headers,
-      };
-      const request = { method, path: `/scim/v2${pathname}`, body, headers: allHeaders, query: new URLSearchParams(search), ...(base64 && { base64 }) };
-      const event: APIGatewayProxyEvent | APIGatewayProxyEventV2 = api === 'rest' ? restEvent(request) : httpApiEvent(request);
-      const answer = (await handler(event)) as HttpAnswer;
-      return { status: answer.statusCode, headers: answer.headers, text: answer.body, json: answer.body === '' ? undefined : (JSON.parse(answer.body) as Record<string, unknown>) };
+    async call(request) {
+      return scimReply((await handler(scimEvent(request))) as HttpAnswer);
     },
   };
+}
+
+/** The API Gateway event (REST API unless `api` says `http`) a provider's request arrives as. */
+export function scimEvent({ method = 'GET', path, body, headers, authorization, api = 'rest', base64 }: ScimCall): APIGatewayProxyEvent | APIGatewayProxyEventV2 {
+  const [pathname, search = ''] = splitOnce(path, '?');
+  const allHeaders: Record<string, string> = {
+    ...(body !== undefined && { 'content-type': 'application/scim+json; charset=utf-8' }),
+    ...(authorization !== null && { authorization: authorization ?? `Bearer ${TOKEN}` }),
+    ...headers,
+  };
+  const request = { method, path: `/scim/v2${pathname}`, body, headers: allHeaders, query: new URLSearchParams(search), ...(base64 && { base64 }) };
+  return api === 'rest' ? restEvent(request) : httpApiEvent(request);
+}
+
+/** The handler's answer as the provider reads it. */
+export function scimReply(answer: HttpAnswer): ScimReply {
+  return { status: answer.statusCode, headers: answer.headers, text: answer.body, json: answer.body === '' ? undefined : (JSON.parse(answer.body) as Record<string, unknown>) };
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {
