@@ -44,6 +44,9 @@ const MEMBERS_PER_PATCH = 50;
 export interface ScimLatency extends Spread {
   requests: number;
   p95: number;
+  /** The median of the first and of the last quarter of the requests, in the order sent: does it grow with the table? */
+  firstQuarterMedian: number;
+  lastQuarterMedian: number;
 }
 export type Calls = Record<string, number>;
 export interface RequestCost {
@@ -80,7 +83,14 @@ export interface ScimResults {
 
 function latency(values: readonly number[]): ScimLatency {
   const sorted = [...values].sort((a, b) => a - b);
-  return { ...spread(values), requests: values.length, p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]! };
+  const quarter = Math.max(1, Math.floor(values.length / 4));
+  return {
+    ...spread(values),
+    requests: values.length,
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]!,
+    firstQuarterMedian: spread(values.slice(0, quarter)).median,
+    lastQuarterMedian: spread(values.slice(-quarter)).median,
+  };
 }
 
 function sizeOf(dir: string, files: readonly string[]): Size {
@@ -325,7 +335,8 @@ const callsText = (cost: RequestCost) =>
 /** The rows `npm run bench` prints for the scim function: name, figures, comparison. */
 export function scimRows(results: ScimResults): [string, string, string][] {
   const { bundle, coldStart: cold, latency: lat, perRequest: cost } = results;
-  const line = (l: ScimLatency) => `median ${ms(l.median)}, p95 ${ms(l.p95)} (${l.requests} requests, max ${ms(l.max)})`;
+  const line = (l: ScimLatency) =>
+    `median ${ms(l.median)}, p95 ${ms(l.p95)} (${l.requests} requests, max ${ms(l.max)}; median of the first quarter ${ms(l.firstQuarterMedian)}, of the last ${ms(l.lastQuarterMedian)})`;
   const load = `load average ${results.loadAverage.start.join(' ')} at the start, ${results.loadAverage.end.join(' ')} at the end, ${results.machine}`;
   return [
     [
