@@ -7,13 +7,15 @@ import { BUNDLE_FILE, coldPathFiles, entryFile, esbuildOptions, FUNCTION_ENTRY, 
 import { CLIENT_ID, CLIENT_SECRET, coldStart, startBenchWorld, type ColdStart } from './common';
 import { ingressRows, measureIngress } from './ingress';
 import { lifecycleTable, measureLifecycleCalls } from './lifecycle';
+import { measureScim, scimRows } from './scim';
 
 /**
  * `npm run bench`: what each invitation costs, measured on this machine. Builds the function exactly as `cdk synth`
  * ships it and a naive bundle of the same handler, measures bundle size, cold starts in fresh processes, warm
  * throughput beside a bare undici loop, calls per invitation, batch latency and rate-limited throughput, prints a
  * table and writes bench/results.json. Loopback only; every loop is bounded. The webhook ingress's rows come from
- * bench/ingress.ts; `npm run bench -- ingress` measures those alone and updates only their part of the results.
+ * bench/ingress.ts; `npm run bench -- ingress` measures those alone and updates only their part of the results. The
+ * scim function's rows come from bench/scim.ts (DynamoDB Local, so Java 17); `npm run bench -- scim` measures them alone.
  */
 
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 21);
@@ -40,8 +42,16 @@ if (process.argv[2] === 'ingress') {
   printRows(ingressRows(ingress));
   console.log('\nwritten: bench/results.json (its "ingress" part)');
   process.exit(0);
+} else if (process.argv[2] === 'scim') {
+  const scim = await measureScim(shippedDir, shipped.metafile, COLD_STARTS);
+  const earlier = JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(resultsFile, `${JSON.stringify({ ...earlier, scim }, null, 2)}\n`);
+  console.log(`\natlas-onboarder bench, scim function only, ${process.version}, ${scim.measuredAt}, at ${scim.commit}\n`);
+  printRows(scimRows(scim));
+  console.log('\nwritten: bench/results.json (its "scim" part)');
+  process.exit(0);
 } else if (process.argv[2] !== undefined) {
-  console.error(`usage: npm run bench [-- ingress]   (not ${JSON.stringify(process.argv[2])})`);
+  console.error(`usage: npm run bench [-- ingress | scim]   (not ${JSON.stringify(process.argv[2])})`);
   process.exit(2);
 }
 // The naive baseline the issue names: esbuild --bundle --platform=node --format=esm, plus the one thing without which
@@ -204,6 +214,9 @@ const lifecycleCalls = await measureLifecycleCalls();
 // --- the webhook ingress ---------------------------------------------------------------------------------------------
 const ingress = await measureIngress(shippedDir, shipped.metafile, COLD_STARTS);
 
+// --- the scim function -----------------------------------------------------------------------------------------------
+const scim = await measureScim(shippedDir, shipped.metafile, COLD_STARTS);
+
 // --- report -------------------------------------------------------------------------------------------------------
 const ratios = {
   coldStart: coldStarts.shipped.total.median / coldStarts.naive.total.median,
@@ -222,6 +235,7 @@ const results = {
   ...warm,
   lifecycleCalls,
   ingress,
+  scim,
   ratios,
   targets,
   met: {
@@ -291,6 +305,6 @@ const rows: [string, string, string][] = [
   ],
 ];
 console.log(`\natlas-onboarder bench, ${results.node}, ${results.machine}, ${results.measuredAt}\n`);
-printRows([...rows, ...ingressRows(ingress)]);
+printRows([...rows, ...ingressRows(ingress), ...scimRows(scim)]);
 console.log(`\nAtlas calls per event (tokens left out)\n\n${lifecycleTable(lifecycleCalls)}\n`);
 console.log('\nwritten: bench/results.json');
