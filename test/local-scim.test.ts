@@ -154,6 +154,9 @@ async function startNpmStart(env: Record<string, string | undefined>) {
     output: () => ({ stdout, stderr }),
     /** Ctrl-C at a terminal: SIGINT to the whole foreground process group. */
     interrupt: async () => {
+      // A SIGINT within a few hundred ms of the banner was seen to end tsx itself with 130 (its relay of Ctrl-C to the
+      // script not yet in place); a person's Ctrl-C comes later. Either way the guard stops Java (dynamodb-local.ts).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       process.kill(-child.pid!, 'SIGINT');
       return exited;
     },
