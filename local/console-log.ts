@@ -44,7 +44,10 @@ export function readableLine(json: string): string | undefined {
     entry.invitationId !== undefined && `invitation ${text(entry.invitationId)}`,
     entry.errorCode !== undefined && `${text(entry.errorCode)}${entry.detail ?? entry.errorMessage ? `: ${text(entry.detail ?? entry.errorMessage)}` : ''}`,
     Array.isArray(entry.issues) && `fields: ${entry.issues.map(text).join(', ')}`,
-    entry.records !== undefined && `${text(entry.records)} records, ${text(entry.redeliver)} to redeliver, ${text(entry.deadLettered)} dead-lettered`,
+    entry.records !== undefined && entry.events === undefined && `${text(entry.records)} records, ${text(entry.redeliver)} to redeliver, ${text(entry.deadLettered)} dead-lettered`,
+    // The scim function's lines: a request, and what its change relay queued.
+    entry.message === 'scim request' && `${text(entry.method)} ${text(entry.route)} ${text(entry.status)}`,
+    entry.events !== undefined && `${text(entry.records)} records, ${text(entry.events)} events queued, ${text(entry.failed)} failed`,
     entry.duplicate === true && 'answered from this container (duplicate)',
   ].filter(Boolean);
   return [time, mark, ...where, what, details.length ? `(${details.join('; ')})` : ''].filter(Boolean).join(' ');

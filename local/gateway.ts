@@ -4,6 +4,8 @@ import { listenOnLoopback, readBody, startOktaSandbox } from '../sandbox';
 import { httpApiEvent, localContext, sqsRecords } from './events';
 import { startLocalFunction, type DeadLetter, type LocalFunction } from './function';
 import { startLocalIngress, type LocalIngress } from './hooks';
+import { DynamoDbLocalError } from './dynamodb-local';
+import { isScimPath, scimEvent, startLocalScim, type LocalScim } from './scim';
 import { seedOktaDemo } from './okta-demo';
 
 /**
@@ -26,6 +28,9 @@ export interface LocalGateway {
   deadLetters: DeadLetter[];
   /** The webhook ingress at `/hooks/{name}` (`hooks.ts`): what it queued goes on to the handler. */
   hooks: LocalIngress;
+  /** The scim function at `/scim/v2/...` (`scim.ts`); `undefined` when it could not start (`scimUnavailable` says why) or was not asked for. */
+  scim: LocalScim | undefined;
+  scimUnavailable?: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +50,13 @@ export class PortInUseError extends Error {
  * const gateway = await startLocalGateway({ env: process.env, port: 3000 });
  * // curl -X POST localhost:3000/events -d @examples/events/hire.json
  */
-export async function startLocalGateway(options: { env: Record<string, string | undefined>; port: number; logSink?: (line: string) => void }): Promise<LocalGateway> {
+export async function startLocalGateway(options: {
+  env: Record<string, string | undefined>;
+  port: number;
+  logSink?: (line: string) => void;
+  /** SCIM at /scim/v2 (default: on, with a DynamoDB Local of its own); `dynamoDbEndpoint`: a running one to use instead. */
+  scim?: false | { dynamoDbEndpoint?: string };
+}): Promise<LocalGateway> {
   const okta = await startOktaSandbox();
   seedOktaDemo(okta);
   // The ingress comes first (its local Secrets Manager holds the Okta API token the onboarder reads); what it queues
@@ -70,8 +81,9 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     throw err;
   }
   let port = 0;
+  const scimRoute: { scim?: LocalScim; unavailable: string } = { unavailable: 'SCIM is not served by this runner' };
   const server = createServer((req, res) => {
-    route(req, res, local, hooks, okta, port).catch(() => send(res, 500, { error: 'internal_error' }));
+    route(req, res, local, hooks, okta, port, scimRoute).catch(() => send(res, 500, { error: 'internal_error' }));
   });
   try {
     port = await listenOnLoopback(server, options.port);
@@ -82,6 +94,24 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw err;
   }
+  // SCIM last, once the port is ours: DynamoDB Local is a JVM that takes seconds to start. Without Java (or when it
+  // will not start) everything else runs on, and /scim/v2 answers 503 with the reason.
+  if (options.scim !== false) {
+    try {
+      scimRoute.scim = await startLocalScim({ env: options.env, onboarder: local, ...(options.logSink && { logSink: options.logSink }), ...options.scim });
+    } catch (err) {
+      if (err instanceof DynamoDbLocalError) {
+        scimRoute.unavailable = `SCIM is not served: ${err.message}`;
+      } else {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await okta.close();
+        await hooks.close();
+        await local.close();
+        throw err;
+      }
+    }
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -90,9 +120,13 @@ export async function startLocalGateway(options: { env: Record<string, string | 
     okta,
     deadLetters: local.deadLetters,
     hooks,
+    scim: scimRoute.scim,
+    ...(!scimRoute.scim && options.scim !== false && { scimUnavailable: scimRoute.unavailable }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // SCIM before the onboarder: what its relay queued is handed over first.
+      await scimRoute.scim?.close();
       await okta.close();
       await hooks.close();
       await local.close();
@@ -114,17 +148,28 @@ function browserRefusal(req: IncomingMessage, port: number): { status: 403 | 415
   if (origin !== undefined && origin !== `http://localhost:${port}` && origin !== `http://127.0.0.1:${port}`) {
     return { status: 403, body: { error: 'forbidden', message: 'this local runner answers no request from another web page' } };
   }
-  if (BODY_METHODS.has(req.method ?? '') && !JSON_MEDIA_TYPES.has((req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase())) {
-    return { status: 415, body: { error: 'unsupported_media_type', message: 'the body must be JSON, sent with content-type: application/json' } };
+  // application/scim+json only where SCIM is served (contract section 10).
+  const scim = isScimPath(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (BODY_METHODS.has(req.method ?? '') && mediaType !== 'application/json' && !(scim && mediaType === 'application/scim+json')) {
+    const types = scim ? 'application/scim+json or application/json' : 'application/json';
+    return { status: 415, body: { error: 'unsupported_media_type', message: `the body must be JSON, sent with content-type: ${types}` } };
   }
   return undefined;
 }
 /** The loopback name and addresses, with or without a port. */
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-const JSON_MEDIA_TYPES = new Set(['application/json', 'application/scim+json']);
 
-async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunction, hooks: LocalIngress, okta: OktaSandbox, port: number): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  local: LocalFunction,
+  hooks: LocalIngress,
+  okta: OktaSandbox,
+  port: number,
+  scim: { scim?: LocalScim; unavailable: string },
+): Promise<void> {
   const refused = browserRefusal(req, port);
   if (refused) {
     // The body is left unread: close the connection rather than read on for the next request.
@@ -156,8 +201,14 @@ async function route(req: IncomingMessage, res: ServerResponse, local: LocalFunc
     return send(res, 200, { ...answer, deadLetters: local.deadLetters.slice(before) });
   }
   // Everything else is API Gateway's: the functions answer routes, methods and bodies themselves; /hooks/ is the
-  // webhook ingress's, as on the deployed API.
+  // webhook ingress's, /scim/v2/ the scim function's (REST API events, as on the deployed API).
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+  if (isScimPath(url.pathname)) {
+    if (!scim.scim) return send(res, 503, { error: 'scim_unavailable', message: scim.unavailable });
+    const answer = (await scim.scim.handler(scimEvent({ method: req.method ?? 'GET', url, headers, body }), localContext())) as { statusCode: number; headers: Record<string, string>; body: string };
+    res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+    return;
+  }
   const event = httpApiEvent({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
   const handler = url.pathname.startsWith('/hooks/') ? hooks.handler : local.handler;
   const answer = (await handler(event, localContext())) as { statusCode: number; headers: Record<string, string>; body: string };

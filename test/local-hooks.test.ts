@@ -7,7 +7,8 @@ import { localHookSecret } from '../local/hooks';
 let gateway: LocalGateway;
 const lines: string[] = [];
 beforeAll(async () => {
-  gateway = await startLocalGateway({ env: { PATH: process.env.PATH }, port: 0, logSink: (line) => lines.push(line) });
+  // SCIM (and its DynamoDB Local) is test/local-scim.test.ts's.
+  gateway = await startLocalGateway({ env: { PATH: process.env.PATH }, port: 0, logSink: (line) => lines.push(line), scim: false });
 });
 afterAll(async () => {
   await gateway.close();
