@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../lambda/functions/onboarder/config';
 import { createHandler as createIngress } from '../lambda/functions/webhook-ingress/app';
@@ -211,6 +213,26 @@ describe('leavers from Okta’s status: SUSPENDED, DEPROVISIONED, or gone (404)'
     const { body } = await call(handler, restEvent({ path: '/events', body: queued(person.id, { type: 'user.deactivated', email: person.email }) }));
     expect(body.results).toEqual([expect.objectContaining({ groupId: PROJECT_A, username: person.email, status: 'removed' })]);
     expect(oktaCalls().slice(-1)).toEqual(['users:get 404']);
+  });
+
+  it('a 404 that is not Okta’s (oktaOrgUrl names another server) is a deployment fault: the message waits, nobody is removed', async () => {
+    const person = grace('ACTIVE');
+    const rules = { ROLE_MAPPING: JSON.stringify(LEAVER_RULES('remove')) };
+    await call(reading(rules), restEvent({ path: '/events', body: queued(person.id) }));
+    expect(world.atlas.invitations()).toHaveLength(1);
+    // A wrong org or custom domain, or a proxy: it answers 404 to everything, without Okta's E0000007.
+    const notOkta = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>Not Found</html>'));
+    await new Promise<void>((done) => notOkta.listen(0, '127.0.0.1', done));
+    try {
+      const event = sqsEvent([queued(person.id)]);
+      const url = `http://127.0.0.1:${(notOkta.address() as AddressInfo).port}`;
+      expect(await batch(reading(rules, url), event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      expect(deadLetters()).toEqual([]);
+      expect(deploymentFaultsCounted()).toBe(1);
+      expect(world.atlas.invitations()).toHaveLength(1);
+    } finally {
+      await new Promise<void>((done) => notOkta.close(() => done()));
+    }
   });
 
   it('a person Okta answers 404 for, with no address in the event, is dead-lettered PERSON_NOT_FOUND (nobody to act on)', async () => {

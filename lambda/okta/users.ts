@@ -4,7 +4,7 @@ import { Agent, send, TimeoutError, type Answer, type Dispatcher } from '../http
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { withRetries, type RetryHooks, type RetryPolicy } from '../retry';
-import { classifyNoAnswer, classifyOktaAnswer } from './classify';
+import { classifyNoAnswer, classifyOktaAnswer, OKTA_NOT_FOUND } from './classify';
 import { OktaError } from './errors';
 import { nextLink } from './links';
 
@@ -91,7 +91,7 @@ export class OktaUsers {
     if (userId === '.' || userId === '..') return { ok: false, error: new OktaError('permanent', 'OKTA_USER_ID_INVALID', 'origin.userId is not an Okta user id or login') };
     const userUrl = `${this.origin}/api/v1/users/${encodeURIComponent(userId)}`;
     const answer = await this.get(userUrl, deadline);
-    if (!answer.ok) return answer.error.details.status === 404 ? { ok: true, value: { found: false } } : answer;
+    if (!answer.ok) return answer.error.code === OKTA_NOT_FOUND ? { ok: true, value: { found: false } } : answer;
     const user = userOf(answer.value.body);
     if (!user) return { ok: false, error: new OktaError('transient', 'OKTA_MALFORMED', 'Okta answered a user without an id, a status or a profile') };
     const groups: string[] = [];
@@ -100,7 +100,7 @@ export class OktaUsers {
       if (page > MAX_GROUP_PAGES) return { ok: false, error: new OktaError('permanent', 'OKTA_TOO_MANY_GROUPS', `the person is in more than ${MAX_GROUP_PAGES} pages of groups`) };
       const listed = await this.get(pageUrl, deadline);
       // Deleted between the two calls: gone.
-      if (!listed.ok) return listed.error.details.status === 404 ? { ok: true, value: { found: false } } : listed;
+      if (!listed.ok) return listed.error.code === OKTA_NOT_FOUND ? { ok: true, value: { found: false } } : listed;
       const names = groupNamesOf(listed.value.body);
       if (!names) return { ok: false, error: new OktaError('transient', 'OKTA_MALFORMED', 'Okta answered a groups page that is not a list of groups') };
       groups.push(...names);
