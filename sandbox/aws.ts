@@ -312,6 +312,8 @@ class LocalAwsEndpoints implements AwsEndpoints {
     if (entries.length > 10) throw new AwsFault('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
     const ids = entries.map((e: unknown) => (isRecord(e) ? e.Id : undefined));
     if (new Set(ids).size !== ids.length) throw new AwsFault('BatchEntryIdsNotDistinct', 'Id of a batch entry in a batch request is not distinct.');
+    const bytes = (entries as unknown[]).reduce<number>((sum, e) => sum + (isRecord(e) && typeof e.MessageBody === 'string' ? Buffer.byteLength(e.MessageBody) : 0), 0);
+    if (bytes > MAX_MESSAGE_BYTES) throw new AwsFault('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${bytes} bytes.`);
     const successful: unknown[] = [];
     const failed: unknown[] = [];
     for (const entry of entries as unknown[]) {

@@ -180,6 +180,28 @@ describe('SQS failing at the moment of the change', () => {
     expect(first!.occurredAt).toBe('2025-11-30T10:53:20.000Z');
   });
 
+  it('leaves out, loudly, an event larger than SQS takes, and relays the rest of the batch', async () => {
+    const users = await Promise.all([unique('huge'), unique('small')].map(async (n) => valueOf(await directory.createUser(scimUser(n)))));
+    await eventsAfterRelay();
+    const records: DynamoDBRecord[] = users.map((user, i) => ({
+      eventID: `large-${i}`,
+      eventName: 'INSERT',
+      dynamodb: { Keys: { pk: { S: `USER#${user.id}` }, sk: { S: 'GROUP#g-1' } }, SequenceNumber: `60000000000000000000${i}` },
+    }));
+    // A user in hundreds of long-named groups: an event over SQS's 256 KiB.
+    const padded: OnboardingEventFor = (user, groups, context) => {
+      const event = onboardingEventFor(user, groups, context) as { user: { email: string; groups: string[] } } | undefined;
+      if (event?.user.email.startsWith('huge')) event.user.groups = Array.from({ length: 300 }, (_, i) => `group-${i}-${'g'.repeat(1000)}`);
+      return event;
+    };
+    const queue = { bodies: [] as string[], enqueue: (_url: string, bodies: readonly string[]) => Promise.resolve(void queue.bodies.push(...bodies)) };
+    const errors: string[] = [];
+    const deps = { directory, queue, onboardingQueueUrl: QUEUE_URL, onboardingEventFor: padded, log: new Logger('warn', (line) => errors.push(line)) };
+    expect(await relayStreamBatch({ Records: records }, (changes) => relayChanges(changes, deps))).toEqual({ batchItemFailures: [] });
+    expect(queue.bodies.map((body) => (JSON.parse(body) as { user: { email: string } }).user.email)).toEqual([users[1]!.attributes.userName]);
+    expect(errors.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ level: 'error', errorCode: 'EVENT_TOO_LARGE', userId: users[0]!.id }));
+  });
+
   it('names the first record it could not relay, for Lambda to retry from', async () => {
     const users = await Promise.all([unique('p'), unique('q')].map(async (n) => valueOf(await directory.createUser(scimUser(n)))));
     await eventsAfterRelay();

@@ -186,6 +186,12 @@ describe('Okta event hook delivery (POST /hooks/{name})', () => {
     expect(queued().map((e) => e.id)).toEqual(['r-1', 'r-2']);
   });
 
+  it('keeps each SendMessageBatch within SQS’s 256 KiB, so large events are not refused as a batch again and again', async () => {
+    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i, pad: 'x'.repeat(60_000) }));
+    await sqsQueueActions(env()).enqueue(SOURCE_QUEUE_URL, bodies, 2_000);
+    expect(aws.sentMessages.map((m) => (JSON.parse(m.body) as { n: number }).n).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('treats a batch SQS took only part of as a failure', async () => {
     // SQS refuses a body with a character outside XML's: one such entry among valid ones, in the second batch of ten.
     const bodies = Array.from({ length: 12 }, (_, i) => (i === 11 ? 'bad \u0000 body' : JSON.stringify({ n: i })));

@@ -105,7 +105,20 @@ export function sqsQueueActions(env: Env): QueueActions & OnboardingQueue {
         return;
       }
       const chunks: string[][] = [];
-      for (let i = 0; i < bodies.length; i += BATCH_ENTRIES) chunks.push(bodies.slice(i, i + BATCH_ENTRIES));
+      // At most 10 entries and 256 KiB in all per SendMessageBatch: a batch over SQS's size is refused whole, again and
+      // again on every retry.
+      let size = 0;
+      for (const body of bodies) {
+        const bytes = Buffer.byteLength(body);
+        const last = chunks.at(-1);
+        if (last && last.length < BATCH_ENTRIES && size + bytes <= MAX_MESSAGE_BYTES) {
+          last.push(body);
+          size += bytes;
+        } else {
+          chunks.push([body]);
+          size = bytes;
+        }
+      }
       const answers = await Promise.all(
         chunks.map((chunk) =>
           client.send(new sdk.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((body, i) => ({ Id: String(i), MessageBody: body })) }), { abortSignal }),

@@ -50,6 +50,20 @@ export interface RelayDeps {
   concurrency?: number;
 }
 
+/** The largest message SQS takes (256 KiB). */
+const MAX_EVENT_BYTES = 262_144;
+
+/**
+ * An event SQS could never take (a user in hundreds of long-named groups) is left out, loudly: retried, it would hold
+ * back every later change of its shard until the stream gave up on it (12 hours).
+ */
+function fitsOnTheQueue(event: { user: Affected; body: string }, log: Logger): boolean {
+  const bytes = Buffer.byteLength(event.body);
+  if (bytes <= MAX_EVENT_BYTES) return true;
+  log.error('an onboarding event is larger than SQS takes; no event for this change', { userId: event.user.userId, bytes, errorCode: 'EVENT_TOO_LARGE' });
+  return false;
+}
+
 /** The most entries SQS takes in one SendMessageBatch. */
 const BATCH_ENTRIES = 10;
 
@@ -99,7 +113,7 @@ export async function relayChanges(changes: readonly DirectoryChange[], deps: Re
     if (unread) failed.push(user.record);
     return body === undefined ? undefined : { user, body };
   });
-  const ready = events.filter((event) => event !== undefined);
+  const ready = events.filter((event) => event !== undefined).filter((event) => fitsOnTheQueue(event, deps.log));
   for (let i = 0; i < ready.length; i += BATCH_ENTRIES) {
     const chunk = ready.slice(i, i + BATCH_ENTRIES);
     try {
