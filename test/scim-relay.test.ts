@@ -108,6 +108,21 @@ describe('a change the directory accepted reaches the queue as one event per aff
     expect(await eventsAfterRelay()).toMatchObject([{ type: 'user.updated', user: { title: 'Rear Admiral' } }]);
   });
 
+  it('a changed address gives the old address a leaving event, besides the new address\u2019s', async () => {
+    const before = unique('maiden');
+    const after = unique('married');
+    const user = valueOf(await directory.createUser(scimUser(before, { title: 'Engineer' })));
+    await eventsAfterRelay();
+    aws.reset();
+    valueOf(await directory.replaceUser(user.id, { ...user.attributes, userName: after, emails: [{ type: 'work', value: after, primary: true }] }));
+    const events = await eventsAfterRelay();
+    expect(events.map((e) => [e.type, e.user.email]).sort()).toEqual([
+      ['user.deactivated', before],
+      ['user.updated', after],
+    ]);
+    expect(events.find((e) => e.type === 'user.deactivated')!.id).toMatch(new RegExp(`^scim-.+-${user.id}-left$`));
+  });
+
   it('deactivation and deletion give user.deactivated, the deleted user\u2019s from the stream\u2019s old image', async () => {
     const userName = unique('leaver');
     const user = valueOf(await directory.createUser(scimUser(userName)));

@@ -85,6 +85,8 @@ interface Affected {
 export async function relayChanges(changes: readonly DirectoryChange[], deps: RelayDeps): Promise<RelayOutcome> {
   const failed: RecordRef[] = [];
   const affected = new Map<string, Affected>();
+  /** Leaving events for addresses users no longer have. */
+  const leaving: { user: Affected; body: string }[] = [];
   const affect = (userId: string, record: RecordRef, previous?: StoredUser, created?: boolean) => {
     const known = affected.get(userId) ?? { userId, record };
     if (previous) known.previous = previous;
@@ -95,6 +97,10 @@ export async function relayChanges(changes: readonly DirectoryChange[], deps: Re
     if (change.kind === 'membership') affect(change.userId, change.record);
     else if (change.kind === 'user') {
       if (change.before && change.after && !changesEvent(change.before, change.after, deps.onboardingEventFor)) continue;
+      if (change.before && change.after) {
+        const left = leftAddress(change.before, change.after, change.record, deps);
+        if (left) leaving.push({ user: { userId: change.userId, record: change.record }, body: left });
+      }
       affect(change.userId, change.record, change.after ? undefined : change.before, !change.before);
     } else {
       const members = await deps.directory.membersOf(change.groupId);
@@ -113,7 +119,7 @@ export async function relayChanges(changes: readonly DirectoryChange[], deps: Re
     if (unread) failed.push(user.record);
     return body === undefined ? undefined : { user, body };
   });
-  const ready = events.filter((event) => event !== undefined).filter((event) => fitsOnTheQueue(event, deps.log));
+  const ready = [...leaving, ...events.filter((event) => event !== undefined)].filter((event) => fitsOnTheQueue(event, deps.log));
   for (let i = 0; i < ready.length; i += BATCH_ENTRIES) {
     const chunk = ready.slice(i, i + BATCH_ENTRIES);
     try {
@@ -159,6 +165,31 @@ async function eventBody(user: Affected, deps: RelayDeps): Promise<{ body?: stri
     deps.log.error('the onboarding event mapping failed; no event for this change', { userId: user.userId, error: err instanceof Error ? err.name : 'unknown' });
     return {};
   }
+}
+
+/**
+ * When a modification changes the user's address (their `userName` or work e-mail), the old address leaves: a leaving
+ * event for the user as they were, so that the access granted to that address is removed (`leavers: remove`) rather
+ * than kept for an address nobody answers to. `undefined` when the address stayed.
+ */
+function leftAddress(before: StoredUser, after: StoredUser, record: RecordRef, deps: RelayDeps): string | undefined {
+  try {
+    const was = addressOf(deps.onboardingEventFor(undefined, [], { eventId: 'compare', previous: before }));
+    if (was === undefined || was === addressOf(deps.onboardingEventFor(undefined, [], { eventId: 'compare', previous: after }))) return undefined;
+    const event = deps.onboardingEventFor(undefined, [], {
+      eventId: `scim-${record.eventId}-${before.id}-left`,
+      ...(record.occurredAt && { occurredAt: record.occurredAt }),
+      previous: before,
+    });
+    return event === undefined ? undefined : JSON.stringify(event);
+  } catch {
+    return undefined;
+  }
+}
+
+function addressOf(event: object | undefined): string | undefined {
+  const email = (event as { user?: { email?: unknown } } | undefined)?.user?.email;
+  return typeof email === 'string' ? email.toLowerCase() : undefined;
 }
 
 /**
