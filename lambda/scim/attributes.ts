@@ -20,6 +20,9 @@ const CANONICAL = new Map(
     'formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix', 'value', 'display', 'type', 'primary',
     'streetAddress', 'locality', 'region', 'postalCode', 'country',
     'employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager',
+    // What the directory owns and what never reaches it: spelled canonically so that DROPPED and PATCH's checks see
+    // `Password`, `PASSWORD`, `Members` and `META` as what they are.
+    'id', 'meta', 'schemas', 'members', 'groups', 'password',
   ].map((name) => [name.toLowerCase(), name]),
 );
 

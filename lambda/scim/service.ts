@@ -1,6 +1,6 @@
 import type { Failure, Result } from '../failure';
 import type { Logger } from '../log';
-import { groupAttributes, memberIds, userAttributes } from './attributes';
+import { groupAttributes, keyIn, memberIds, userAttributes } from './attributes';
 import { tokenAccepted } from './bearer';
 import type { Directory, Page } from './directory';
 import { parseGroupFilter, parseUserFilter } from './filter';
@@ -261,7 +261,7 @@ async function listGroups({ request, deps }: Call): Promise<ScimAnswer> {
 }
 
 async function createGroup({ request, body, deps }: Call): Promise<ScimAnswer> {
-  const ids = memberIds(body!.members);
+  const ids = memberIds(body![keyIn(body!, 'members')]);
   const group = must(await deps.directory.createGroup(groupAttributes(body!), ids));
   const members = ids.length === 0 ? [] : must(await deps.directory.membersOf(group.id));
   const resource = groupResource(group, members, request.baseUrl);
@@ -279,7 +279,8 @@ async function getGroup({ request, id, deps }: Call): Promise<ScimAnswer> {
 /** PUT replaces the attributes and, when the body lists `members`, the member list (Okta's AIW apps send it whole). */
 async function replaceGroup({ request, body, id, deps }: Call): Promise<ScimAnswer> {
   const attributes = groupAttributes(body!);
-  const ids = body!.members === undefined ? undefined : memberIds(body!.members);
+  const members = body![keyIn(body!, 'members')];
+  const ids = members === undefined ? undefined : memberIds(members);
   let group = must(await deps.directory.replaceGroup(id!, attributes));
   if (ids !== undefined) group = must(await deps.directory.changeMembers(group.id, { replaceAll: ids }));
   return scimAnswer(200, groupResource(group, must(await deps.directory.membersOf(group.id)), request.baseUrl));

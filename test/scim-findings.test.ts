@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startBuiltScim, type BuiltScim } from './scim-built';
+import { DYNAMODB_WAIT_MS } from './scim-dynamodb';
+
+/**
+ * A reviewer's findings, each as the request that broke it, sent to the built bundle on DynamoDB Local: what a
+ * reply says, what the table holds (a Scan) and what the bundle logged.
+ */
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+let world: BuiltScim;
+beforeAll(async () => {
+  world = await startBuiltScim('findings');
+}, DYNAMODB_WAIT_MS + 30_000);
+afterAll(() => world?.close());
+beforeEach(() => world.clear());
+
+async function createUser(body: Record<string, unknown>): Promise<string> {
+  const reply = await world.call({ method: 'POST', path: '/Users', body });
+  expect(reply.status).toBe(201);
+  return reply.json!.id as string;
+}
+const patch = (path: string, ...Operations: Record<string, unknown>[]) => world.call({ method: 'PATCH', path, body: { schemas: [PATCH_OP], Operations } });
+
+async function expectNowhere(secret: string): Promise<void> {
+  expect(JSON.stringify(await world.scan())).not.toContain(secret);
+  expect(world.logs.join('\n')).not.toContain(secret);
+}
+
+describe('H1: attribute names are case-insensitive for what is dropped or read-only', () => {
+  it('never stores, echoes or logs a password spelled Password or PASSWORD (POST, PUT, PATCH)', async () => {
+    const created = await world.call({ method: 'POST', path: '/Users', body: { userName: 'a@b.co', Password: 'hunter2-post' } });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain('hunter2-post');
+    expect(Object.keys(created.json!).map((k) => k.toLowerCase())).not.toContain('password');
+    const id = created.json!.id as string;
+
+    const put = await world.call({ method: 'PUT', path: `/Users/${id}`, body: { userName: 'a@b.co', PASSWORD: 'hunter2-put' } });
+    expect(put.status).toBe(200);
+    expect(put.text).not.toContain('hunter2-put');
+
+    for (const [path, value] of [
+      [`${USER_SCHEMA}:PASSWORD`, 'hunter2-urn'],
+      ['Password', 'hunter2-path'],
+    ] as const) {
+      const reply = await patch(`/Users/${id}`, { op: 'replace', path, value });
+      expect(reply.status).toBe(200);
+      expect(reply.text).not.toContain(value);
+    }
+    const noPath = await patch(`/Users/${id}`, { op: 'replace', value: { PassWord: 'hunter2-nopath', title: 'x' } });
+    expect(noPath.status).toBe(200);
+    expect(noPath.text).not.toContain('hunter2-nopath');
+    for (const secret of ['hunter2-post', 'hunter2-put', 'hunter2-urn', 'hunter2-path', 'hunter2-nopath']) await expectNowhere(secret);
+  });
+
+  it('takes Members (any case) on POST and PUT /Groups as the member list, never as an attribute', async () => {
+    const uid = await createUser({ userName: 'member@b.co' });
+    const created = await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'g1', Members: [{ value: uid }] } });
+    expect(created.status).toBe(201);
+    expect(created.json!.members).toEqual([expect.objectContaining({ value: uid })]);
+    expect(Object.keys(created.json!)).not.toContain('Members');
+    const id = created.json!.id as string;
+    const emptied = await world.call({ method: 'PUT', path: `/Groups/${id}`, body: { displayName: 'g1', MEMBERS: [] } });
+    expect(emptied.status).toBe(200);
+    expect(emptied.json!.members).toEqual([]);
+    const refilled = await world.call({ method: 'PUT', path: `/Groups/${id}`, body: { displayName: 'g1', Members: [{ value: uid }] } });
+    expect(refilled.json!.members).toEqual([expect.objectContaining({ value: uid })]);
+    expect(JSON.stringify(await world.scan())).not.toContain('"Members"');
+  });
+});
