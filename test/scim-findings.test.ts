@@ -70,3 +70,26 @@ describe('H1: attribute names are case-insensitive for what is dropped or read-o
     expect(JSON.stringify(await world.scan())).not.toContain('"Members"');
   });
 });
+
+describe('M1, M2: PATCH on multi-valued attributes', () => {
+  it('removes only the addresses equal to the ones given, not all of them when the given one has no value', async () => {
+    const home = { type: 'home', locality: 'Lyon' };
+    const work = { type: 'work', locality: 'Paris' };
+    const id = await createUser({ userName: 'addr@b.co', addresses: [home, work] });
+    const reply = await patch(`/Users/${id}`, { op: 'remove', path: 'addresses', value: [{ type: 'home' }] });
+    expect(reply.status).toBe(200);
+    expect(reply.json!.addresses).toEqual([work]);
+    const none = await patch(`/Users/${id}`, { op: 'remove', path: 'addresses', value: [{ type: 'other' }] });
+    expect(none.json!.addresses).toEqual([work]);
+  });
+
+  it('replaces the element a filter matches whole, keeping what the filter says of it', async () => {
+    const id = await createUser({ userName: 'mail@b.co', emails: [{ type: 'work', value: 'old@b.co', display: 'Old', primary: true }, { type: 'home', value: 'h@b.co' }] });
+    const reply = await patch(`/Users/${id}`, { op: 'replace', path: 'emails[type eq "work"]', value: { value: 'new@b.co' } });
+    expect(reply.status).toBe(200);
+    expect(reply.json!.emails).toEqual([{ type: 'work', value: 'new@b.co' }, { type: 'home', value: 'h@b.co' }]);
+    // A sub-attribute through a filter is replaced alone, as before.
+    const sub = await patch(`/Users/${id}`, { op: 'replace', path: 'emails[type eq "home"].value', value: 'h2@b.co' });
+    expect(sub.json!.emails).toEqual([{ type: 'work', value: 'new@b.co' }, { type: 'home', value: 'h2@b.co' }]);
+  });
+});
