@@ -9,6 +9,7 @@ import { DYNAMODB_WAIT_MS } from './scim-dynamodb';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 let world: BuiltScim;
 beforeAll(async () => {
@@ -91,5 +92,21 @@ describe('M1, M2: PATCH on multi-valued attributes', () => {
     // A sub-attribute through a filter is replaced alone, as before.
     const sub = await patch(`/Users/${id}`, { op: 'replace', path: 'emails[type eq "home"].value', value: 'h2@b.co' });
     expect(sub.json!.emails).toEqual([{ type: 'work', value: 'new@b.co' }, { type: 'home', value: 'h2@b.co' }]);
+  });
+});
+
+describe('M5: enterprise attributes sent at the top level', () => {
+  it('moves department, costCenter, employeeNumber, division, organization and manager into the extension on POST and PUT', async () => {
+    const manager = await createUser({ userName: 'boss@b.co' });
+    const top = { department: 'Data', costCenter: 'CC-1', employeeNumber: '42', division: 'R&D', organization: 'Contoso', manager: { value: manager } };
+    const created = await world.call({ method: 'POST', path: '/Users', body: { userName: 'dept@b.co', ...top } });
+    expect(created.status).toBe(201);
+    expect(created.json![ENTERPRISE]).toEqual(top);
+    expect(Object.keys(created.json!)).not.toContain('department');
+    const id = created.json!.id as string;
+    const put = await world.call({ method: 'PUT', path: `/Users/${id}`, body: { userName: 'dept@b.co', Department: 'Finance', [ENTERPRISE]: { costCenter: 'CC-2' } } });
+    expect(put.status).toBe(200);
+    expect(put.json![ENTERPRISE]).toEqual({ department: 'Finance', costCenter: 'CC-2' });
+    expect(Object.keys(put.json!).map((k) => k.toLowerCase())).not.toContain('department');
   });
 });

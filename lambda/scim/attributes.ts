@@ -53,14 +53,24 @@ export function booleanOf(value: unknown): unknown {
 export function userAttributes(body: Record<string, unknown>): ScimAttributes {
   const attributes = cleaned(body);
   const enterpriseKey = Object.keys(attributes).find((key) => key.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase());
+  let extension: unknown = undefined;
   if (enterpriseKey !== undefined) {
-    const extension = attributes[enterpriseKey];
+    extension = attributes[enterpriseKey];
     delete attributes[enterpriseKey];
-    if (extension !== null && extension !== undefined) {
-      if (!isRecord(extension)) throw badRequest('invalidValue', `${ENTERPRISE_SCHEMA} must be an object`);
-      const normalised = enterpriseAttributes(extension);
-      if (Object.keys(normalised).length > 0) attributes[ENTERPRISE_SCHEMA] = normalised;
-    }
+    if (extension !== null && extension !== undefined && !isRecord(extension)) throw badRequest('invalidValue', `${ENTERPRISE_SCHEMA} must be an object`);
+  }
+  // The enterprise attributes sent at the top level (`department`, as PATCH's path `department` names it) belong to
+  // the extension, where events read them; a value given inside the extension wins.
+  const lifted: Record<string, unknown> = {};
+  for (const name of ENTERPRISE_ATTRIBUTES) {
+    if (attributes[name] === undefined) continue;
+    lifted[name] = attributes[name];
+    delete attributes[name];
+  }
+  const combined = { ...lifted, ...(isRecord(extension) ? extension : {}) };
+  if (Object.keys(combined).length > 0) {
+    const normalised = enterpriseAttributes(combined);
+    if (Object.keys(normalised).length > 0) attributes[ENTERPRISE_SCHEMA] = normalised;
   }
   if (typeof attributes.userName !== 'string' || attributes.userName.trim() === '') throw badRequest('invalidValue', 'userName is required (a non-empty string)');
   if (attributes.active !== undefined) {
