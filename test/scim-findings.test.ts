@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { failureOf } from '../lambda/aws/directory';
 import { startBuiltScim, type BuiltScim } from './scim-built';
 import { DYNAMODB_WAIT_MS } from './scim-dynamodb';
 
@@ -108,5 +109,49 @@ describe('M5: enterprise attributes sent at the top level', () => {
     expect(put.status).toBe(200);
     expect(put.json![ENTERPRISE]).toEqual({ department: 'Finance', costCenter: 'CC-2' });
     expect(Object.keys(put.json!).map((k) => k.toLowerCase())).not.toContain('department');
+  });
+});
+
+describe('H2: caller input never makes a 5xx', () => {
+  const long = 'é'.repeat(1_100); // 2,200 bytes: over a DynamoDB key's 2,048
+  it.each([
+    ['userName', { userName: long }],
+    ['externalId', { userName: 'x@b.co', externalId: long }],
+    ['emails[0].value', { userName: 'x@b.co', emails: [{ type: 'work', value: `${long}@b.co` }] }],
+  ])('refuses a %s over 512 bytes with 400 invalidValue naming it', async (name, body) => {
+    const reply = await world.call({ method: 'POST', path: '/Users', body });
+    expect(reply.status).toBe(400);
+    expect(reply.json).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining(name) });
+  });
+
+  it('refuses a long displayName, a long filter value, 120 work e-mails and deep nesting with a 400', async () => {
+    const group = await world.call({ method: 'POST', path: '/Groups', body: { displayName: long } });
+    expect(group.status).toBe(400);
+    expect(group.json).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('displayName') });
+    const filtered = await world.call({ path: `/Users?filter=${encodeURIComponent(`userName eq "${long}"`)}` });
+    expect(filtered.status).toBe(400);
+    expect(filtered.json).toMatchObject({ scimType: 'invalidFilter' });
+    const emails = Array.from({ length: 120 }, (_, i) => ({ type: 'work', value: `u${i}@b.co` }));
+    const many = await world.call({ method: 'POST', path: '/Users', body: { userName: 'many@b.co', emails } });
+    expect(many.status).toBe(400);
+    expect(many.json).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('emails') });
+
+    const id = await createUser({ userName: 'deep@b.co' });
+    const deep = `${'['.repeat(110_000)}${']'.repeat(110_000)}`;
+    const patched = await world.call({ method: 'PATCH', path: `/Users/${id}`, body: `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"replace","path":"title","value":${deep}}]}` });
+    expect(patched.status).toBe(400);
+    expect(patched.json).toMatchObject({ scimType: 'invalidSyntax' });
+    const posted = await world.call({ method: 'POST', path: '/Users', body: `{"userName":"deeper@b.co","title":${deep}}` });
+    expect(posted.status).toBe(400);
+    expect(posted.json).toMatchObject({ scimType: 'invalidSyntax' });
+  });
+});
+
+describe('H2: what the directory port makes of errors', () => {
+  it('files a TypeError or RangeError of this code as internal, and a ValidationException as invalid_value', () => {
+    expect(failureOf('createUser', new RangeError('Maximum call stack size exceeded'))).toMatchObject({ kind: 'permanent', code: 'internal' });
+    expect(failureOf('createUser', new TypeError('x is undefined'))).toMatchObject({ kind: 'permanent', code: 'internal' });
+    expect(failureOf('createUser', Object.assign(new Error('too large'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }))).toMatchObject({ kind: 'permanent', code: 'invalid_value' });
+    expect(failureOf('createUser', Object.assign(new Error('slow'), { name: 'ProvisionedThroughputExceededException', $metadata: {} }))).toMatchObject({ kind: 'transient' });
   });
 });

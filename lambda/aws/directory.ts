@@ -618,6 +618,11 @@ export function failureOf(operation: string, err: unknown): Failure {
   const name = err instanceof Error ? err.name : 'Error';
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const message = `DynamoDB failed during ${operation} (${name})`;
+  // A TypeError or RangeError that DynamoDB's client did not answer with is a fault of this code, not an outage.
+  const fromSdk = (err as { $metadata?: unknown } | undefined)?.$metadata !== undefined;
+  if (!fromSdk && (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError)) {
+    return new Failure('permanent', 'internal', `${operation} failed in this code (${name})`);
+  }
   if (DEPLOYMENT_ERRORS.has(name)) return new Failure('transient', 'DYNAMODB_UNAVAILABLE', message, { deploymentFault: true, ...(status && { status }) });
   // A request DynamoDB refuses as such (an item over 400 KB, a key over 2 KB): asking again will not help.
   if (name === 'ValidationException') return new Failure('permanent', 'invalid_value', message, { ...(status && { status }) });

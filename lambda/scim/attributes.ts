@@ -1,5 +1,5 @@
 import type { ScimAttributes } from './directory';
-import { badRequest, ENTERPRISE_SCHEMA, isRecord, isUnsafeKey } from './protocol';
+import { badRequest, ENTERPRISE_SCHEMA, isRecord, isUnsafeKey, MAX_KEY_VALUE_BYTES, MAX_MULTI_VALUES } from './protocol';
 
 /**
  * A resource's attributes as the directory keeps them (RFC 7643 sections 4 and 8), made from what a provider sent:
@@ -80,13 +80,16 @@ export function userAttributes(body: Record<string, unknown>): ScimAttributes {
   for (const name of ['externalId', 'displayName', 'title', 'nickName', 'userType', 'locale', 'preferredLanguage', 'timezone'] as const) {
     if (attributes[name] !== undefined && typeof attributes[name] !== 'string') throw badRequest('invalidValue', `${name} must be a string`);
   }
+  for (const name of ['userName', 'externalId', 'displayName'] as const) withinKeyLimit(attributes[name], name);
   if (attributes.name !== undefined && !isRecord(attributes.name)) throw badRequest('invalidValue', 'name must be an object');
   for (const name of MULTI_VALUED) {
     const values = attributes[name];
     if (values === undefined) continue;
     if (!Array.isArray(values)) throw badRequest('invalidValue', `${name} must be a list`);
+    if (values.length > MAX_MULTI_VALUES) throw badRequest('invalidValue', `${name} may hold at most ${MAX_MULTI_VALUES} values`);
     values.forEach((element, index) => {
       if (!isRecord(element)) throw badRequest('invalidValue', `${name}[${index}] must be an object`);
+      if (name === 'emails') withinKeyLimit(element[keyIn(element, 'value')], `emails[${index}].value`);
       if (element.primary !== undefined) {
         element.primary = booleanOf(element.primary);
         if (typeof element.primary !== 'boolean') throw badRequest('invalidValue', `${name}[${index}].primary must be a boolean`);
@@ -101,7 +104,15 @@ export function groupAttributes(body: Record<string, unknown>): ScimAttributes {
   const attributes = cleaned(body);
   if (typeof attributes.displayName !== 'string' || attributes.displayName.trim() === '') throw badRequest('invalidValue', 'displayName is required (a non-empty string)');
   if (attributes.externalId !== undefined && typeof attributes.externalId !== 'string') throw badRequest('invalidValue', 'externalId must be a string');
+  for (const name of ['displayName', 'externalId'] as const) withinKeyLimit(attributes[name], name);
   return attributes;
+}
+
+/** A 400 naming the attribute when a string the directory keys on is longer than {@link MAX_KEY_VALUE_BYTES}. */
+function withinKeyLimit(value: unknown, name: string): void {
+  if (typeof value === 'string' && Buffer.byteLength(value, 'utf8') > MAX_KEY_VALUE_BYTES) {
+    throw badRequest('invalidValue', `${name} must be at most ${MAX_KEY_VALUE_BYTES} bytes (UTF-8)`);
+  }
 }
 
 /** The ids a body's `members` names (`[{"value": id}]`), for creating or replacing a group. */
