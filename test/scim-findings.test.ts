@@ -155,3 +155,19 @@ describe('H2: what the directory port makes of errors', () => {
     expect(failureOf('createUser', Object.assign(new Error('slow'), { name: 'ProvisionedThroughputExceededException', $metadata: {} }))).toMatchObject({ kind: 'transient' });
   });
 });
+
+describe('L1: a name in NFC and in NFD is one name', () => {
+  it('answers 409 for a userName or displayName that differs from one taken only in its Unicode normal form', async () => {
+    const nfc = 'ren\u00e9@b.co';
+    const nfd = 'rene\u0301@b.co';
+    await createUser({ userName: nfc, emails: [{ type: 'work', value: nfc }] });
+    const second = await world.call({ method: 'POST', path: '/Users', body: { userName: nfd } });
+    expect(second.status).toBe(409);
+    expect(second.json).toMatchObject({ scimType: 'uniqueness' });
+    const found = await world.call({ path: `/Users?filter=${encodeURIComponent(`emails[type eq "work"].value eq "${nfd}"`)}` });
+    expect(found.json!.totalResults).toBe(1);
+    expect((await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'caf\u00e9' } })).status).toBe(201);
+    const group = await world.call({ method: 'POST', path: '/Groups', body: { displayName: 'cafe\u0301' } });
+    expect(group.status).toBe(409);
+  });
+});

@@ -111,7 +111,8 @@ const groupNamePk = (key: string) => `GROUPNAME#${key}`;
 const userExternalIdPk = (externalId: string) => `USER_EXTERNALID#${externalId}`;
 const userWorkEmailPk = (key: string) => `USER_WORKEMAIL#${key}`;
 const groupExternalIdPk = (externalId: string) => `GROUP_EXTERNALID#${externalId}`;
-const caseless = (text: string) => text.toLowerCase();
+/** A uniqueness or lookup key: NFC first, so that a precomposed é and e + U+0301 are one name, then lower case. */
+const caseless = (text: string) => text.normalize('NFC').toLowerCase();
 
 /** DynamoDB errors that say the deployment is wrong (no table, no permission), not that DynamoDB is having a moment. */
 const DEPLOYMENT_ERRORS = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException']);
