@@ -69,6 +69,8 @@ describe('the bearer token secret, read from Secrets Manager', () => {
       ['atlas-onboarder/missing', undefined],
       ['atlas-onboarder/malformed', JSON.stringify({ value: OLD })],
       ['atlas-onboarder/three', JSON.stringify({ values: [OLD, NEW, 'third-value'] })],
+      ['atlas-onboarder/short', JSON.stringify({ values: ['x'] })],
+      ['atlas-onboarder/one-short', JSON.stringify({ values: [OLD, '15-characters!!'] })],
     ] as const) {
       if (value !== undefined) aws.setSecret(id, value);
       const { get, lines } = handlerWith({ SCIM_TOKEN_SECRET_ID: id });

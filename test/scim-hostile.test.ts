@@ -35,7 +35,19 @@ function expectSafe(reply: ScimReply): void {
 const ATTRIBUTE_NAMES = ['userName', 'USERNAME', 'active', 'title', 'emails', 'name', 'name.givenName', 'displayName', 'members', 'groups', 'id', 'meta', 'manager', 'department',
   'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', '__proto__', 'constructor', 'prototype',
   '__proto__.polluted', 'emails[type eq "work"].value', 'emails[type eq "work"]', 'members[value eq "x"]', 'members[value eq x]', 'addresses[type eq "work"].locality', 'a[b', 'x]', '', ' '];
-const scalar = fc.oneof(fc.string(), fc.constantFrom('True', 'False', 'true', 'false', ''), fc.boolean(), fc.integer(), fc.double(), fc.constant(null));
+/** Strings over a DynamoDB key's 2,048 bytes in few characters (multibyte), as a reviewer found. */
+const longMultibyte = fc.integer({ min: 600, max: 1_500 }).chain((n) => fc.constantFrom('é', '€', '😀', 'e\u0301').map((c) => c.repeat(n)));
+const scalar = fc.oneof(fc.string(), fc.constantFrom('True', 'False', 'true', 'false', ''), fc.boolean(), fc.integer(), fc.double(), fc.constant(null), longMultibyte);
+/** JSON nested far deeper than any SCIM body: JSON.stringify of it would overflow the stack. */
+const deeplyNested = fc.integer({ min: 33, max: 110_000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`);
+/** Bodies a reviewer found a 5xx with: long multibyte names, more work e-mails than a transaction holds, deep nesting. */
+const heavyBody = fc.oneof(
+  longMultibyte.map((long) => JSON.stringify({ userName: long, displayName: long })),
+  fc.tuple(fc.string(), longMultibyte).map(([name, long]) => JSON.stringify({ userName: `${name}x@b.co`, externalId: long, emails: [{ type: 'work', value: long }] })),
+  fc.integer({ min: 21, max: 150 }).map((n) => JSON.stringify({ userName: `many${n}@b.co`, emails: Array.from({ length: n }, (_, i) => ({ type: 'work', value: `u${i}@b.co` })) })),
+  deeplyNested.map((deep) => `{"userName":"deep@b.co","displayName":"deep","title":${deep}}`),
+  deeplyNested.map((deep) => `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":${deep}}]}`),
+);
 const value = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.constantFrom(...ATTRIBUTE_NAMES), fc.string()), tie('value'), { maxKeys: 4 })),
 })).value;
@@ -73,6 +85,7 @@ describe.each(TARGETS)('hostile requests to %s', (_, numRuns, start) => {
       fc.string(),
       fc.tuple(fc.constantFrom(...ATTRIBUTE_NAMES), fc.constantFrom('eq', 'EQ', 'co', 'sw', 'pr', 'gt', ''), fc.oneof(fc.string().map((s) => JSON.stringify(s)), fc.string())).map((parts) => parts.join(' ')),
       fc.array(fc.constantFrom('userName eq "a"', 'and', 'or', '(', ')', '[', ']', '"', 'not', 'externalId eq x'), { maxLength: 8 }).map((p) => p.join(' ')),
+      fc.tuple(fc.constantFrom('userName', 'externalId', 'displayName', 'emails[type eq "work"].value'), longMultibyte).map(([name, long]) => `${name} eq ${JSON.stringify(long)}`),
     );
     const query = fc.record({ filter, startIndex: fc.oneof(fc.integer().map(String), fc.string()), count: fc.oneof(fc.integer().map(String), fc.string()), attributes: fc.string(), excludedAttributes: fc.string() }, { requiredKeys: [] });
     await fc.assert(
@@ -107,7 +120,7 @@ describe.each(TARGETS)('hostile requests to %s', (_, numRuns, start) => {
     const request = fc.record({
       method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'get'),
       path: fc.oneof(fc.constantFrom('/Users', '/Groups', '/Users/{user}', '/Groups/{group}', '/Schemas', '/ResourceTypes/User', '/Users/.search'), fc.string().map((s) => `/${s}`)),
-      body: fc.oneof(value.map((v) => JSON.stringify(v)), fc.string(), fc.constant(undefined)),
+      body: fc.oneof(value.map((v) => JSON.stringify(v)), fc.string(), fc.constant(undefined), heavyBody),
       contentType: fc.constantFrom('application/scim+json', 'application/json; charset=utf-8', 'text/plain', 'application/scim+json;;', ''),
     });
     await fc.assert(

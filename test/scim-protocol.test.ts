@@ -343,6 +343,24 @@ describe('the directory failing for now', () => {
   });
 });
 
+describe('the directory refusing a value (DynamoDB ValidationException) or failing in our code', () => {
+  it('answers a refused value 400 invalidValue, never a 503: asking again will not help', async () => {
+    const world = scimWorld();
+    world.directory.failNext(new Failure('permanent', 'invalid_value', 'createUser: DynamoDB refused an item (ValidationError)'), 'createUser');
+    const reply = await world.call({ method: 'POST', path: '/Users', body: { userName: 'x@b.co' } });
+    expectError(reply, 400, 'invalidValue');
+    expect(reply.headers['retry-after']).toBeUndefined();
+  });
+
+  it('answers a fault of this code (internal) 500 with an error line, not a 503 outage', async () => {
+    const world = scimWorld();
+    world.directory.failNext(new Failure('permanent', 'internal', 'createUser failed in this code (RangeError)'), 'createUser');
+    const reply = await world.call({ method: 'POST', path: '/Users', body: { userName: 'x@b.co' } });
+    expect(reply.status).toBe(500);
+    expect(world.logs.some((l) => l.includes('"level":"error"') && l.includes('internal'))).toBe(true);
+  });
+});
+
 describe('configuration', () => {
   const env = { SCIM_TOKEN_SECRET_ID: 'scim/token', SCIM_TABLE_NAME: 'scim-directory', ONBOARDING_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/onboarding' };
   it('reads the three variables and the defaults', () => {

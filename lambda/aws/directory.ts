@@ -111,7 +111,8 @@ const groupNamePk = (key: string) => `GROUPNAME#${key}`;
 const userExternalIdPk = (externalId: string) => `USER_EXTERNALID#${externalId}`;
 const userWorkEmailPk = (key: string) => `USER_WORKEMAIL#${key}`;
 const groupExternalIdPk = (externalId: string) => `GROUP_EXTERNALID#${externalId}`;
-const caseless = (text: string) => text.toLowerCase();
+/** A uniqueness or lookup key: NFC first, so that a precomposed é and e + U+0301 are one name, then lower case. */
+const caseless = (text: string) => text.normalize('NFC').toLowerCase();
 
 /** DynamoDB errors that say the deployment is wrong (no table, no permission), not that DynamoDB is having a moment. */
 const DEPLOYMENT_ERRORS = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException']);
@@ -618,6 +619,11 @@ export function failureOf(operation: string, err: unknown): Failure {
   const name = err instanceof Error ? err.name : 'Error';
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const message = `DynamoDB failed during ${operation} (${name})`;
+  // A TypeError or RangeError that DynamoDB's client did not answer with is a fault of this code, not an outage.
+  const fromSdk = (err as { $metadata?: unknown } | undefined)?.$metadata !== undefined;
+  if (!fromSdk && (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError)) {
+    return new Failure('permanent', 'internal', `${operation} failed in this code (${name})`);
+  }
   if (DEPLOYMENT_ERRORS.has(name)) return new Failure('transient', 'DYNAMODB_UNAVAILABLE', message, { deploymentFault: true, ...(status && { status }) });
   // A request DynamoDB refuses as such (an item over 400 KB, a key over 2 KB): asking again will not help.
   if (name === 'ValidationException') return new Failure('permanent', 'invalid_value', message, { ...(status && { status }) });

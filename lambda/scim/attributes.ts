@@ -1,5 +1,5 @@
 import type { ScimAttributes } from './directory';
-import { badRequest, ENTERPRISE_SCHEMA, isRecord, isUnsafeKey } from './protocol';
+import { badRequest, ENTERPRISE_SCHEMA, isRecord, isUnsafeKey, MAX_KEY_VALUE_BYTES, MAX_MULTI_VALUES } from './protocol';
 
 /**
  * A resource's attributes as the directory keeps them (RFC 7643 sections 4 and 8), made from what a provider sent:
@@ -20,6 +20,9 @@ const CANONICAL = new Map(
     'formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix', 'value', 'display', 'type', 'primary',
     'streetAddress', 'locality', 'region', 'postalCode', 'country',
     'employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager',
+    // What the directory owns and what never reaches it: spelled canonically so that DROPPED and PATCH's checks see
+    // `Password`, `PASSWORD`, `Members` and `META` as what they are.
+    'id', 'meta', 'schemas', 'members', 'groups', 'password',
   ].map((name) => [name.toLowerCase(), name]),
 );
 
@@ -50,14 +53,24 @@ export function booleanOf(value: unknown): unknown {
 export function userAttributes(body: Record<string, unknown>): ScimAttributes {
   const attributes = cleaned(body);
   const enterpriseKey = Object.keys(attributes).find((key) => key.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase());
+  let extension: unknown = undefined;
   if (enterpriseKey !== undefined) {
-    const extension = attributes[enterpriseKey];
+    extension = attributes[enterpriseKey];
     delete attributes[enterpriseKey];
-    if (extension !== null && extension !== undefined) {
-      if (!isRecord(extension)) throw badRequest('invalidValue', `${ENTERPRISE_SCHEMA} must be an object`);
-      const normalised = enterpriseAttributes(extension);
-      if (Object.keys(normalised).length > 0) attributes[ENTERPRISE_SCHEMA] = normalised;
-    }
+    if (extension !== null && extension !== undefined && !isRecord(extension)) throw badRequest('invalidValue', `${ENTERPRISE_SCHEMA} must be an object`);
+  }
+  // The enterprise attributes sent at the top level (`department`, as PATCH's path `department` names it) belong to
+  // the extension, where events read them; a value given inside the extension wins.
+  const lifted: Record<string, unknown> = {};
+  for (const name of ENTERPRISE_ATTRIBUTES) {
+    if (attributes[name] === undefined) continue;
+    lifted[name] = attributes[name];
+    delete attributes[name];
+  }
+  const combined = { ...lifted, ...(isRecord(extension) ? extension : {}) };
+  if (Object.keys(combined).length > 0) {
+    const normalised = enterpriseAttributes(combined);
+    if (Object.keys(normalised).length > 0) attributes[ENTERPRISE_SCHEMA] = normalised;
   }
   if (typeof attributes.userName !== 'string' || attributes.userName.trim() === '') throw badRequest('invalidValue', 'userName is required (a non-empty string)');
   if (attributes.active !== undefined) {
@@ -67,13 +80,16 @@ export function userAttributes(body: Record<string, unknown>): ScimAttributes {
   for (const name of ['externalId', 'displayName', 'title', 'nickName', 'userType', 'locale', 'preferredLanguage', 'timezone'] as const) {
     if (attributes[name] !== undefined && typeof attributes[name] !== 'string') throw badRequest('invalidValue', `${name} must be a string`);
   }
+  for (const name of ['userName', 'externalId', 'displayName'] as const) withinKeyLimit(attributes[name], name);
   if (attributes.name !== undefined && !isRecord(attributes.name)) throw badRequest('invalidValue', 'name must be an object');
   for (const name of MULTI_VALUED) {
     const values = attributes[name];
     if (values === undefined) continue;
     if (!Array.isArray(values)) throw badRequest('invalidValue', `${name} must be a list`);
+    if (values.length > MAX_MULTI_VALUES) throw badRequest('invalidValue', `${name} may hold at most ${MAX_MULTI_VALUES} values`);
     values.forEach((element, index) => {
       if (!isRecord(element)) throw badRequest('invalidValue', `${name}[${index}] must be an object`);
+      if (name === 'emails') withinKeyLimit(element[keyIn(element, 'value')], `emails[${index}].value`);
       if (element.primary !== undefined) {
         element.primary = booleanOf(element.primary);
         if (typeof element.primary !== 'boolean') throw badRequest('invalidValue', `${name}[${index}].primary must be a boolean`);
@@ -88,7 +104,15 @@ export function groupAttributes(body: Record<string, unknown>): ScimAttributes {
   const attributes = cleaned(body);
   if (typeof attributes.displayName !== 'string' || attributes.displayName.trim() === '') throw badRequest('invalidValue', 'displayName is required (a non-empty string)');
   if (attributes.externalId !== undefined && typeof attributes.externalId !== 'string') throw badRequest('invalidValue', 'externalId must be a string');
+  for (const name of ['displayName', 'externalId'] as const) withinKeyLimit(attributes[name], name);
   return attributes;
+}
+
+/** A 400 naming the attribute when a string the directory keys on is longer than {@link MAX_KEY_VALUE_BYTES}. */
+function withinKeyLimit(value: unknown, name: string): void {
+  if (typeof value === 'string' && Buffer.byteLength(value, 'utf8') > MAX_KEY_VALUE_BYTES) {
+    throw badRequest('invalidValue', `${name} must be at most ${MAX_KEY_VALUE_BYTES} bytes (UTF-8)`);
+  }
 }
 
 /** The ids a body's `members` names (`[{"value": id}]`), for creating or replacing a group. */

@@ -1,5 +1,5 @@
 import type { GroupQuery, UserQuery } from './directory';
-import { badRequest } from './protocol';
+import { badRequest, MAX_KEY_VALUE_BYTES } from './protocol';
 
 /**
  * The `filter` query parameter (RFC 7644 section 3.4.2.2), as far as the identity providers use it: `eq` on
@@ -48,6 +48,7 @@ function parseFilter<Q extends object>(
     if (field === undefined) throw badRequest('invalidFilter', `the filter names an attribute that cannot be filtered on; use ${SUPPORTED}`);
     if (operator.toLowerCase() !== 'eq') throw badRequest('invalidFilter', 'the filter supports the operator "eq" only');
     const value = valueOf(rawValue);
+    if (Buffer.byteLength(value, 'utf8') > MAX_KEY_VALUE_BYTES) throw badRequest('invalidFilter', `a filter's value must be at most ${MAX_KEY_VALUE_BYTES} bytes (UTF-8)`);
     const key = field as string;
     const previous = query[key];
     if (previous !== undefined && !sameValue(previous, value, field === caseInsensitive)) contradicts = true;

@@ -177,8 +177,10 @@ function applyTarget(document: Record<string, unknown>, target: Target, op: Patc
   }
   if (op === 'remove') {
     if (MULTI_VALUED.has(key) && Array.isArray(current) && value !== undefined) {
-      const gone = (Array.isArray(value) ? (value as unknown[]) : [value]).map((v) => (isRecord(v) ? v.value : v));
-      container[key] = current.filter((element) => !(isRecord(element) && gone.includes(element.value)));
+      // The elements equal to those given go (every sub-attribute given matches); an element given without `value`
+      // (`{"type": "home"}`) is no reason to remove every element, which has no `value` either.
+      const gone = Array.isArray(value) ? (value as unknown[]) : [value];
+      container[key] = current.filter((element) => !gone.some((given) => sameElement(element, given)));
     } else delete container[key];
     return;
   }
@@ -211,11 +213,40 @@ function applyFiltered(container: Record<string, unknown>, key: string, filter: 
     container[key] = [...elements, element];
     return;
   }
-  for (const hit of hits as Record<string, unknown>[]) {
-    if (sub !== undefined) hit[keyIn(hit, sub)] = value;
-    else if (!isRecord(value)) throw badRequest('invalidValue', `a value for ${key}[...] must be an object`);
-    else Object.assign(hit, merged(op === 'replace' ? {} : hit, value));
+  if (sub !== undefined) {
+    for (const hit of hits as Record<string, unknown>[]) hit[keyIn(hit, sub)] = value;
+    return;
   }
+  if (!isRecord(value)) throw badRequest('invalidValue', `a value for ${key}[...] must be an object`);
+  // `replace` replaces each matched value whole (RFC 7644 section 3.5.2.3), keeping what the filter says of it;
+  // `add` adds the sub-attributes given.
+  const filterFields: Record<string, unknown> = Object.fromEntries(filter.map(({ attribute, value: v }) => [attribute, v]));
+  container[key] = elements.map((element) => {
+    if (!hits.includes(element)) return element;
+    return op === 'replace' ? merged(filterFields, value) : merged(element as Record<string, unknown>, value);
+  });
+}
+
+/** Whether a stored multi-valued element is one a `remove` names: a scalar its `value`, an object all of its members. */
+function sameElement(element: unknown, given: unknown): boolean {
+  if (!isRecord(element)) return deepEqual(element, given);
+  if (!isRecord(given)) return given !== undefined && deepEqual(element[keyIn(element, 'value')], given);
+  const entries = Object.entries(given).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return false;
+  return entries.every(([name, v]) => {
+    const key = Object.keys(element).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key !== undefined && deepEqual(booleanOf(element[key]), booleanOf(v));
+  });
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((each, i) => deepEqual(each, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
 }
 
 /** `base` with `value`'s members over it, keys matched case-insensitively; unsafe keys refused. */

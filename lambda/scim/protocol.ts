@@ -12,6 +12,12 @@ export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** The largest body accepted, in bytes (contract section 10). */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** The most bytes (UTF-8) of a userName, displayName, externalId or e-mail value, and of a filter's value: DynamoDB keys hold 2,048. */
+export const MAX_KEY_VALUE_BYTES = 512;
+/** The most elements of one multi-valued attribute (emails, addresses, ...): a user's work e-mails are items of one transaction. */
+export const MAX_MULTI_VALUES = 20;
+/** The deepest a body's JSON may nest (arrays and objects). */
+export const MAX_BODY_DEPTH = 32;
 /** The most resources one list answer holds (`filter.maxResults`); `totalResults` still counts them all. */
 export const MAX_RESULTS = 100;
 

@@ -1,6 +1,6 @@
 import type { Failure, Result } from '../failure';
 import type { Logger } from '../log';
-import { groupAttributes, memberIds, userAttributes } from './attributes';
+import { groupAttributes, keyIn, memberIds, userAttributes } from './attributes';
 import { tokenAccepted } from './bearer';
 import type { Directory, Page } from './directory';
 import { parseGroupFilter, parseUserFilter } from './filter';
@@ -10,6 +10,7 @@ import {
   isRecord,
   LIST_RESPONSE,
   MAX_BODY_BYTES,
+  MAX_BODY_DEPTH,
   MAX_RESULTS,
   noContent,
   scimAnswer,
@@ -94,6 +95,16 @@ export async function answerScimRequest(request: ScimRequest, deps: ScimDeps): P
 function directoryAnswer(failure: Failure, log: Logger): ScimAnswer {
   if (failure.kind === 'conflict') return scimError(409, 'a resource with that userName or displayName already exists', 'uniqueness');
   if (failure.code === 'not_found') return scimError(404, 'no such resource');
+  // What DynamoDB refuses as such (a key or an item too large) is the caller's value: asking again will not help.
+  if (failure.code === 'invalid_value') {
+    log.warn('the directory refused a value', { errorCode: failure.code });
+    return scimError(400, 'a value is too large or otherwise not one the directory can keep', 'invalidValue');
+  }
+  // A fault of this code (a TypeError, a RangeError), not of DynamoDB: no retry will help, and none is suggested.
+  if (failure.code === 'internal') {
+    log.error('the scim function failed', { errorCode: failure.code, error: failure.message });
+    return scimError(500, 'the service failed');
+  }
   // A resource changed under every attempt, or the directory failed for now: a retry may succeed.
   if (failure.kind === 'permanent' && failure.code !== 'version_mismatch') log.error('the directory refused a request', { errorCode: failure.code });
   else log.warn('the directory could not answer for now', { errorCode: failure.code });
@@ -106,6 +117,7 @@ function readBody(request: ScimRequest): Record<string, unknown> {
   if (mediaType === undefined || !ACCEPTED_MEDIA_TYPES.has(mediaType)) {
     throw new ScimError(415, undefined, 'the body must be application/scim+json or application/json');
   }
+  if (request.body !== undefined && nestedDeeperThan(request.body, MAX_BODY_DEPTH)) throw badRequest('invalidSyntax', `the body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(request.body ?? '') as unknown;
@@ -114,6 +126,23 @@ function readBody(request: ScimRequest): Record<string, unknown> {
   }
   if (!isRecord(value)) throw badRequest('invalidSyntax', 'the body must be a JSON object');
   return value;
+}
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (strings skipped); linear, no recursion. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -261,7 +290,7 @@ async function listGroups({ request, deps }: Call): Promise<ScimAnswer> {
 }
 
 async function createGroup({ request, body, deps }: Call): Promise<ScimAnswer> {
-  const ids = memberIds(body!.members);
+  const ids = memberIds(body![keyIn(body!, 'members')]);
   const group = must(await deps.directory.createGroup(groupAttributes(body!), ids));
   const members = ids.length === 0 ? [] : must(await deps.directory.membersOf(group.id));
   const resource = groupResource(group, members, request.baseUrl);
@@ -279,7 +308,8 @@ async function getGroup({ request, id, deps }: Call): Promise<ScimAnswer> {
 /** PUT replaces the attributes and, when the body lists `members`, the member list (Okta's AIW apps send it whole). */
 async function replaceGroup({ request, body, id, deps }: Call): Promise<ScimAnswer> {
   const attributes = groupAttributes(body!);
-  const ids = body!.members === undefined ? undefined : memberIds(body!.members);
+  const members = body![keyIn(body!, 'members')];
+  const ids = members === undefined ? undefined : memberIds(members);
   let group = must(await deps.directory.replaceGroup(id!, attributes));
   if (ids !== undefined) group = must(await deps.directory.changeMembers(group.id, { replaceAll: ids }));
   return scimAnswer(200, groupResource(group, must(await deps.directory.membersOf(group.id)), request.baseUrl));

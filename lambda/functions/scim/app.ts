@@ -95,7 +95,8 @@ export interface HandlerOptions {
 }
 
 /** A token secret's SecretString (contract section 14): one value, or two while rotating. */
-const tokenSecret = z.object({ values: z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(2)) });
+/** A token shorter than 16 characters is a fault of the deployment (guessable): 503 and an error line, as a malformed secret. */
+const tokenSecret = z.object({ values: z.array(z.string().check(z.minLength(16))).check(z.minLength(1), z.maxLength(2)) });
 
 /**
  * Builds the Lambda handler from an environment and a directory factory; throws a `ConfigError` naming the variable
