@@ -69,7 +69,9 @@ const patchBody = fc.oneof(
 );
 
 describe.each(TARGETS)('hostile requests to %s', (_, numRuns, start) => {
-  const RUN = { endOnFailure: true, numRuns } as const;
+  // A fixed seed: the same inputs every run (the PATCH property also asks that they reach a 204, which a random draw
+  // of 100 may miss); a new failure is found by changing the seed, never by chance in CI.
+  const RUN = { endOnFailure: true, numRuns, seed: 20261130 } as const;
   let world: Target;
   let userId: string;
   let groupId: string;
