@@ -1,4 +1,4 @@
-import { AssetHashType, DockerImage, Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
+import { Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,9 +8,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REDELIVERY, type InviteApi, type LogLevel, type OnboarderEnvironment } from '../lambda/contract';
 import { AtlasCredentials } from './atlas-credentials';
-import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
+import { bundleFunction, handlerOf } from './bundling';
 import { ConnectionSecrets } from './connection-secrets';
 import { connectionSecretIds, loadConnections, type Connections } from './connections';
+import { bundledCode, ownLogsAndRole } from './function-parts';
 import { OnboardingAlarms } from './onboarding-alarms';
 import { functionMetric, OnboardingDashboard } from './onboarding-dashboard';
 import { OnboardingApi, type ApiClient } from './onboarding-api';
@@ -249,30 +250,16 @@ export class AtlasOnboarder extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: REDELIVERY.maxReceiveCount },
     });
 
-    const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: logRetention });
-    // Our own role, so it carries no managed policy: logging is granted on this function's log group only.
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const { logGroup, role } = ownLogsAndRole(this, { logs: 'FunctionLogs', role: 'FunctionRole' }, {
+      retention: logRetention,
       description: 'atlas-onboarder function: its log group, its secret, its queues',
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-    );
 
     const roleMapping = this.roleMapping;
     this.function = new lambda.Function(this, 'Function', {
       description: 'atlas-onboarder: onboarding events to MongoDB Atlas project invitations',
-      // Bundled here by esbuild (infra/bundling.ts), not by NodejsFunction, which cannot split the code into chunks.
-      // The asset's hash is that of the bundle, as NodejsFunction's is: a change of source that leaves the bundle
-      // the same deploys nothing.
-      code: lambda.Code.fromAsset(PROJECT_ROOT, {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          // Never pulled: local bundling always succeeds or throws, so CDK never falls back to Docker.
-          image: DockerImage.fromRegistry('dummy'),
-          local: new FunctionBundling(roleMapping),
-        },
-      }),
+      // Its bundle, and the rule file beside it when it is bundled rather than inline.
+      code: bundledCode('onboarder', new FunctionBundling(roleMapping)),
       handler: handlerOf('onboarder'),
       runtime: lambda.Runtime.NODEJS_24_X,
       // Graviton: about 20% cheaper per GB-second, and the bundle is pure JavaScript, so nothing ties it to x86.

@@ -1,15 +1,16 @@
-import { AssetHashType, DockerImage, Duration, type ILocalBundling, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LogLevel, ScimEnvironment } from '../lambda/contract';
-import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
+import { handlerOf } from './bundling';
+import { bundledCode, ownLogsAndRole } from './function-parts';
 import { referToSecret } from './secret-reference';
 
 /** The function's folder (`lambda/functions/scim/`): its bundle, its handler, its metrics' `Function`. */
@@ -163,23 +164,16 @@ export class ScimProvisioning extends Construct {
         'kept 14 days). A dead-letter queue behind it would have no receives to count.',
     });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
-    // Our own role, so it carries no managed policy: logging is granted on this function's log group only.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const { logGroup, role } = ownLogsAndRole(this, { logs: 'Logs', role: 'Role' }, {
+      retention: props.logRetention,
       description: 'atlas-onboarder scim function: its log group, its table and stream, its token secret, the onboarding queue',
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
-    );
+    this.logGroup = logGroup;
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'atlas-onboarder scim: SCIM 2.0 under /scim/v2 for Entra ID and Okta, and the relay of its directory changes to the queue',
-      // Bundled like the onboarder (infra/bundling.ts): its entry and the shared chunks it reaches, no Atlas code.
-      code: lambda.Code.fromAsset(PROJECT_ROOT, {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: { image: DockerImage.fromRegistry('dummy'), local: new ScimBundling() },
-      }),
+      // Bundled like the onboarder: its entry and the shared chunks it reaches, no Atlas code.
+      code: bundledCode(SCIM),
       handler: handlerOf(SCIM),
       runtime: lambda.Runtime.NODEJS_24_X,
       // Graviton, as the others: cheaper per GB-second, and the bundle is pure JavaScript.
@@ -260,12 +254,3 @@ export class ScimProvisioning extends Construct {
   }
 }
 
-/** The scim function's asset: its entry and the chunks it reaches. The field tells CDK's asset cache whose it is. */
-class ScimBundling implements ILocalBundling {
-  readonly function = SCIM;
-
-  tryBundle(outputDir: string): boolean {
-    bundleFunction(outputDir, this.function);
-    return true;
-  }
-}

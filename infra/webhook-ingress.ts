@@ -1,13 +1,14 @@
-import { AssetHashType, DockerImage, Duration, type ILocalBundling, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LogLevel, WebhookIngressEnvironment } from '../lambda/contract';
-import { PROJECT_ROOT, bundleFunction, handlerOf } from './bundling';
+import { handlerOf } from './bundling';
 import type { ConnectionSecrets } from './connection-secrets';
 import { connectionSecretIds, type Connections } from './connections';
+import { bundledCode, ownLogsAndRole } from './function-parts';
 
 /** The function's folder (`lambda/functions/webhook-ingress/`): its bundle, its handler, its metrics' `Function`. */
 export const WEBHOOK_INGRESS = 'webhook-ingress';
@@ -61,23 +62,16 @@ export class WebhookIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookIngressProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
-    // Our own role, so it carries no managed policy: logging is granted on this function's log group only.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const { logGroup, role } = ownLogsAndRole(this, { logs: 'Logs', role: 'Role' }, {
+      retention: props.logRetention,
       description: 'atlas-onboarder webhook ingress: its log group, its connections\' secrets, the onboarding queues',
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
-    );
+    this.logGroup = logGroup;
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'atlas-onboarder webhook ingress: verified /hooks/{name} requests to onboarding events on the queue',
-      // Bundled like the onboarder (infra/bundling.ts): its entry and the shared chunks it reaches, no Atlas code.
-      code: lambda.Code.fromAsset(PROJECT_ROOT, {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: { image: DockerImage.fromRegistry('dummy'), local: new IngressBundling() },
-      }),
+      // Bundled like the onboarder: its entry and the shared chunks it reaches, no Atlas code.
+      code: bundledCode(WEBHOOK_INGRESS),
       handler: handlerOf(WEBHOOK_INGRESS),
       runtime: lambda.Runtime.NODEJS_24_X,
       // Graviton, as the onboarder: cheaper per GB-second, and the bundle is pure JavaScript.
@@ -112,12 +106,3 @@ export class WebhookIngress extends Construct {
   }
 }
 
-/** The ingress's asset: its entry and the chunks it reaches. The field tells CDK's asset cache it is not the onboarder's. */
-class IngressBundling implements ILocalBundling {
-  readonly function = WEBHOOK_INGRESS;
-
-  tryBundle(outputDir: string): boolean {
-    bundleFunction(outputDir, this.function);
-    return true;
-  }
-}
