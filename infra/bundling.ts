@@ -200,6 +200,21 @@ export function functionFiles(metafile: Metafile, name: string, which: 'cold' | 
 }
 
 /**
+ * The source files that went into one function's output files, cold path and lazily loaded chunks alike: what a test
+ * reads to say which code a function ships.
+ *
+ * @example
+ * functionInputs(bundleFunctions('dist'), 'scim'); // ['lambda/scim/service.ts', …, 'node_modules/zod/…']
+ */
+export function functionInputs(metafile: Metafile, name: string): string[] {
+  const outputs = Object.keys(metafile.outputs);
+  return functionFiles(metafile, name, 'all').flatMap((file) => {
+    const key = outputs.find((output) => output === file || output.endsWith(`/${file}`))!;
+    return Object.keys(metafile.outputs[key]!.inputs);
+  });
+}
+
+/**
  * The onboarder's cold path, as {@link functionFiles} with `cold`.
  *
  * @example
