@@ -220,35 +220,20 @@ export class OnboardingApi extends Construct {
    * invocation: Okta sends only these two, a Standard Webhooks sender only POST (the function answers its GET 405).
    */
   private addHookRoutes(hooks: HookRoutes, validator: apigw.IRequestValidator): void {
-    const integration = new apigw.LambdaIntegration(hooks.handler, { allowTestInvoke: false });
     const resource = this.restApi.root.addResource('hooks').addResource('{name}');
-    for (const method of HOOK_METHODS) {
-      const hook = resource.addMethod(method, integration, {
-        authorizationType: apigw.AuthorizationType.NONE,
-        // Okta and webhook senders cannot send our API keys: the function's verification is the gate.
-        apiKeyRequired: false,
-        requestValidator: validator,
-        requestParameters: { 'method.request.path.name': true },
-      });
-      Validations.of(hook).acknowledge(
-        {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Okta event hooks and Standard Webhooks senders cannot sign with SigV4 or obtain a Cognito token: they send a ' +
-            'shared header value or an HMAC signature. The webhook ingress verifies every request in constant time ' +
-            'against the connection\'s secret (two values during a rotation), refuses a Standard Webhooks timestamp more ' +
-            'than 5 minutes off, answers 401 with no detail, and counts each refusal (RejectedSignatures, alarmed). ' +
-            'Only GET and POST on /hooks/{name} are open, throttled apart from the IAM routes.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason:
-            'The callers are Okta and HR systems delivering webhooks, not users of a Cognito user pool: they authenticate ' +
-            'with a shared secret header or a Standard Webhooks HMAC signature, which the webhook ingress verifies ' +
-            '(contract section 11). A Cognito authorizer could not be satisfied by either sender.',
-        },
-      );
-    }
+    // Okta and webhook senders cannot send our API keys: the function's verification is the gate.
+    addSelfVerifiedMethods(resource, HOOK_METHODS, hooks.handler, validator, 'name', {
+      apig4:
+        'Okta event hooks and Standard Webhooks senders cannot sign with SigV4 or obtain a Cognito token: they send a ' +
+        'shared header value or an HMAC signature. The webhook ingress verifies every request in constant time ' +
+        'against the connection\'s secret (two values during a rotation), refuses a Standard Webhooks timestamp more ' +
+        'than 5 minutes off, answers 401 with no detail, and counts each refusal (RejectedSignatures, alarmed). ' +
+        'Only GET and POST on /hooks/{name} are open, throttled apart from the IAM routes.',
+      cog4:
+        'The callers are Okta and HR systems delivering webhooks, not users of a Cognito user pool: they authenticate ' +
+        'with a shared secret header or a Standard Webhooks HMAC signature, which the webhook ingress verifies ' +
+        '(contract section 11). A Cognito authorizer could not be satisfied by either sender.',
+    });
   }
 
   /**
@@ -256,34 +241,44 @@ export class OnboardingApi extends Construct {
    * base that Entra and Okta put resource paths after (`/Users`, `/Groups`, …), and neither calls it alone.
    */
   private addScimRoutes(scim: ScimRoutes, validator: apigw.IRequestValidator): void {
-    const integration = new apigw.LambdaIntegration(scim.handler, { allowTestInvoke: false });
     const resource = this.restApi.root.addResource('scim').addResource('v2').addResource('{proxy+}');
-    for (const method of SCIM_METHODS) {
-      const route = resource.addMethod(method, integration, {
-        authorizationType: apigw.AuthorizationType.NONE,
-        // Entra and Okta send a bearer token and nothing else: the function's verification is the gate.
-        apiKeyRequired: false,
-        requestValidator: validator,
-        requestParameters: { 'method.request.path.proxy': true },
-      });
-      Validations.of(route).acknowledge(
-        {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Microsoft Entra ID and Okta provision over SCIM with a static bearer token (Authorization: Bearer <token>); ' +
-            'they cannot sign with SigV4 or obtain a Cognito token. The scim function compares the token in constant ' +
-            'time with the one or two values of the token secret, answers 401 with no detail, never logs the offered ' +
-            'token, and counts each answer by status (ScimRequests). Only the five SCIM methods on /scim/v2/{proxy+} ' +
-            'are open, throttled apart from the IAM routes.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason:
-            'The callers are the Entra ID and Okta provisioning services, not users of a Cognito user pool: they ' +
-            'authenticate with the SCIM bearer token the scim function verifies (contract section 14). A Cognito ' +
-            'authorizer could not be satisfied by either.',
-        },
-      );
-    }
+    // Entra and Okta send a bearer token and nothing else: the function's verification is the gate.
+    addSelfVerifiedMethods(resource, SCIM_METHODS, scim.handler, validator, 'proxy', {
+      apig4:
+        'Microsoft Entra ID and Okta provision over SCIM with a static bearer token (Authorization: Bearer <token>); ' +
+        'they cannot sign with SigV4 or obtain a Cognito token. The scim function compares the token in constant ' +
+        'time with the one or two values of the token secret, answers 401 with no detail, never logs the offered ' +
+        'token, and counts each answer by status (ScimRequests). Only the five SCIM methods on /scim/v2/{proxy+} ' +
+        'are open, throttled apart from the IAM routes.',
+      cog4:
+        'The callers are the Entra ID and Okta provisioning services, not users of a Cognito user pool: they ' +
+        'authenticate with the SCIM bearer token the scim function verifies (contract section 14). A Cognito ' +
+        'authorizer could not be satisfied by either.',
+    });
+  }
+}
+
+/**
+ * `methods` on `resource` to `handler` without IAM or an API key, for callers that cannot sign with SigV4 (Okta,
+ * webhook senders, SCIM clients) and a function that verifies them itself; cdk-nag's authorization findings are
+ * acknowledged on these methods only, with why.
+ */
+function addSelfVerifiedMethods(
+  resource: apigw.IResource,
+  methods: readonly string[],
+  handler: lambda.IFunction,
+  validator: apigw.IRequestValidator,
+  pathParameter: string,
+  reasons: { apig4: string; cog4: string },
+): void {
+  const integration = new apigw.LambdaIntegration(handler, { allowTestInvoke: false });
+  for (const method of methods) {
+    const added = resource.addMethod(method, integration, {
+      authorizationType: apigw.AuthorizationType.NONE,
+      apiKeyRequired: false,
+      requestValidator: validator,
+      requestParameters: { [`method.request.path.${pathParameter}`]: true },
+    });
+    Validations.of(added).acknowledge({ id: 'AwsSolutions-APIG4', reason: reasons.apig4 }, { id: 'AwsSolutions-COG4', reason: reasons.cog4 });
   }
 }
