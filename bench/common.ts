@@ -1,7 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../infra/bundling';
+import { gzipSync } from 'node:zlib';
+import type { Metafile } from 'esbuild';
+import { functionFiles, PROJECT_ROOT } from '../infra/bundling';
 import { startAtlasSandbox, startAwsEndpoints, type AtlasSandbox, type AwsEndpoints } from '../sandbox';
 
 /** What the benchmarks share: the world a bundle runs against, one cold start, and a median. */
@@ -88,4 +91,39 @@ export async function cpuPer<T>(count: number, loop: () => Promise<T>): Promise<
   const value = await loop();
   const used = process.cpuUsage(before);
   return { value, cpuUs: (used.user + used.system) / count };
+}
+
+/** Bytes, as shipped and gzipped. */
+export interface Size {
+  raw: number;
+  gzip: number;
+}
+
+/** The size of `files` (relative to `dir`), raw and gzipped. */
+export function sizeOf(dir: string, files: readonly string[]): Size {
+  let raw = 0;
+  let gzip = 0;
+  for (const file of files) {
+    const bytes = readFileSync(resolve(dir, file));
+    raw += bytes.length;
+    gzip += gzipSync(bytes).length;
+  }
+  return { raw, gzip };
+}
+
+/** One function's bundle in `dir`: all its files, how many, and its cold path. */
+export function bundleOf(dir: string, metafile: Metafile, name: string): Size & { files: number; coldPath: Size } {
+  const all = functionFiles(metafile, name, 'all');
+  return { ...sizeOf(dir, all), files: all.length, coldPath: sizeOf(dir, functionFiles(metafile, name, 'cold')) };
+}
+
+/** The commit measured, with `+` when the code in the work tree differs from it (bench/results.json aside). */
+export function commitMeasured(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambda', 'infra', 'local', 'bench', 'package.json', ':!bench/results.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+` : head;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,15 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
-import { functionFiles, PROJECT_ROOT } from '../infra/bundling';
+import { PROJECT_ROOT } from '../infra/bundling';
 import { startLocalGateway } from '../local/gateway';
 import { localHookSecret } from '../local/hooks';
 import { httpApiEvent } from '../local/events';
 import { startAwsEndpoints } from '../sandbox';
-import { coldStart, startBenchWorld } from './common';
+import { bundleOf, coldStart, commitMeasured, startBenchWorld, type Size } from './common';
 
 /**
  * The webhook ingress's part of `npm run bench` (`npm run bench -- ingress` runs it alone): its bundle beside the
@@ -31,11 +29,6 @@ export interface Spread {
   p90: number;
   min: number;
   max: number;
-}
-
-export interface Size {
-  raw: number;
-  gzip: number;
 }
 
 export interface IngressResults {
@@ -71,31 +64,8 @@ function oktaDelivery(tag: string) {
   return { eventType: 'com.okta.event_hook', eventTypeVersion: '1.0', cloudEventsVersion: '0.1', source: 'https://acme.okta.com/api/v1/eventHooks/whobench', eventId: tag, data: { events } };
 }
 
-function sizeOf(dir: string, files: readonly string[]): Size {
-  let raw = 0;
-  let gzip = 0;
-  for (const file of files) {
-    const bytes = readFileSync(resolve(dir, file));
-    raw += bytes.length;
-    gzip += gzipSync(bytes).length;
-  }
-  return { raw, gzip };
-}
 
-function bundleOf(dir: string, metafile: Metafile, name: string) {
-  const all = functionFiles(metafile, name, 'all');
-  return { ...sizeOf(dir, all), files: all.length, coldPath: sizeOf(dir, functionFiles(metafile, name, 'cold')) };
-}
 
-function commitMeasured(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambda', 'infra', 'local', 'bench', 'package.json', ':!bench/results.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${head}+` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 const run = promisify(execFile);
 

@@ -1,19 +1,17 @@
-import { execFile, execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Metafile } from 'esbuild';
-import { functionFiles, PROJECT_ROOT } from '../infra/bundling';
+import { PROJECT_ROOT } from '../infra/bundling';
 import type { HttpAnswer } from '../lambda/adapters/api-gateway';
 import { DynamoDbDirectory } from '../lambda/aws/directory';
 import { createHandler } from '../lambda/functions/scim/app';
 import { createDirectoryTable, localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { startAwsEndpoints } from '../sandbox';
-import { coldStart, startBenchWorld } from './common';
-import { spread, type Size, type Spread } from './ingress';
+import { bundleOf, coldStart, commitMeasured, startBenchWorld, type Size } from './common';
+import { spread, type Spread } from './ingress';
 import { benchUserName, scimRequests } from './scim-requests';
 import type { WarmPlan, WarmTimes } from './scim-warm';
 
@@ -93,31 +91,8 @@ function latency(values: readonly number[]): ScimLatency {
   };
 }
 
-function sizeOf(dir: string, files: readonly string[]): Size {
-  let raw = 0;
-  let gzip = 0;
-  for (const file of files) {
-    const bytes = readFileSync(resolve(dir, file));
-    raw += bytes.length;
-    gzip += gzipSync(bytes).length;
-  }
-  return { raw, gzip };
-}
 
-function bundleOf(dir: string, metafile: Metafile, name: string) {
-  const all = functionFiles(metafile, name, 'all');
-  return { ...sizeOf(dir, all), files: all.length, coldPath: sizeOf(dir, functionFiles(metafile, name, 'cold')) };
-}
 
-function commitMeasured(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambda', 'infra', 'local', 'bench', 'package.json', ':!bench/results.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${head}+` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * An item's size as DynamoDB bills it (attribute names plus values: strings as UTF-8, numbers about one byte per two
