@@ -36,7 +36,7 @@ const layering = [
   layer(['lambda/**/*.ts']),
   layer(['lambda/contract/**'], { regex: '^\\.\\./(?!zod-messages$)', message: 'contract/ is the shared vocabulary: it imports nothing of lambda/ but zod-messages.' }, SDK, AWS_SHAPES, HTTP_CLIENT),
   layer(
-    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/metrics.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/retry.ts', 'lambda/zod-messages.ts'],
+    ['lambda/failure.ts', 'lambda/log.ts', 'lambda/metrics.ts', 'lambda/deadline.ts', 'lambda/concurrency.ts', 'lambda/retry.ts', 'lambda/zod-messages.ts', 'lambda/constant-time.ts'],
     { regex: '^\\./(contract(?!/metrics$)|core|atlas|okta|http|adapters|aws|functions)(/|$)', message: 'A leaf module of lambda/ imports none of its folders (but the metric catalogue).' },
     SDK,
     AWS_SHAPES,
