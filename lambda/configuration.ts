@@ -45,6 +45,12 @@ export const wholeNumber = (min: number, max: number) =>
 /** `LOG_LEVEL`, default `info`. */
 export const logLevel = z._default(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info');
 
+/** A required SQS queue URL (the onboarding queue, the dead-letter queue). */
+export const requiredQueueUrl = z.url({ error: (issue) => (issue.input === undefined ? 'is required (an SQS queue URL)' : 'must be an SQS queue URL') });
+
+/** `SECRET_TTL_SECONDS`: how long a secret is kept before it is read again (default 5 minutes, at most a day). */
+export const secretTtlSeconds = z._default(wholeNumber(0, 86_400), 300);
+
 /**
  * The connections file (contract section 11) from `CONNECTIONS` (inline) or `CONNECTIONS_FILE` (a path), at most one;
  * `undefined` when neither is set. A bad file is a {@link ConfigError} naming the variable and the connection.

@@ -6,7 +6,7 @@ import type { Connection } from '../../contract/connections';
 import type { OnboarderVariable } from '../../contract/environment';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../../contract/rule-file';
 import { INVITE_APIS, type InviteApi, type LogLevel } from '../../contract/vocabulary';
-import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
+import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, secretTtlSeconds, wholeNumber } from '../../configuration';
 
 /**
  * The onboarder's configuration (contract section 2), validated once at start-up. A bad value stops start-up with a
@@ -20,7 +20,6 @@ const flag = z.pipe(
   z.transform((v: (typeof FLAG_VALUES)[number]) => v === 'true' || v === '1'),
 );
 const positiveInt = (max: number) => wholeNumber(1, max);
-const nonNegativeInt = (max: number) => wholeNumber(0, max);
 /**
  * The least `DEADLINE_MARGIN_MS`: the handler keeps 200 ms of the invocation back for answering once the last SQS call
  * has given up (app.ts), so a smaller margin would leave dead-lettering no time after the last Atlas call.
@@ -49,7 +48,7 @@ const variables = {
   ATLAS_TIMEOUT_MS: z._default(positiveInt(120_000), 10_000),
   ATLAS_RETRY_BASE_MS: z._default(positiveInt(60_000), 200),
   ATLAS_RETRY_MAX_MS: z._default(positiveInt(300_000), 10_000),
-  SECRET_TTL_SECONDS: z._default(nonNegativeInt(86_400), 300),
+  SECRET_TTL_SECONDS: secretTtlSeconds,
   BATCH_CONCURRENCY: z._default(positiveInt(100), 10),
   DEADLINE_MARGIN_MS: z._default(wholeNumber(MIN_DEADLINE_MARGIN_MS, 60_000), 1_000),
   LOG_LEVEL: logLevel,

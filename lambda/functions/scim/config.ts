@@ -2,7 +2,7 @@ import '../../zod-messages';
 import * as z from 'zod/mini';
 import type { ScimVariable } from '../../contract/environment';
 import type { LogLevel } from '../../contract/vocabulary';
-import { ConfigError, logLevel, parseVariables, wholeNumber } from '../../configuration';
+import { ConfigError, logLevel, parseVariables, requiredQueueUrl, secretTtlSeconds } from '../../configuration';
 
 /**
  * The scim function's configuration (contract section 9), validated once at start-up. A bad value stops start-up
@@ -19,8 +19,8 @@ const variables = {
     z.trim(),
     z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)' }),
   ),
-  ONBOARDING_QUEUE_URL: z.url({ error: (issue) => (issue.input === undefined ? 'is required (an SQS queue URL)' : 'must be an SQS queue URL') }),
-  SECRET_TTL_SECONDS: z._default(wholeNumber(0, 86_400), 300),
+  ONBOARDING_QUEUE_URL: requiredQueueUrl,
+  SECRET_TTL_SECONDS: secretTtlSeconds,
   LOG_LEVEL: logLevel,
 } satisfies Record<ScimVariable, z.ZodMiniType>;
 const environment = z.object(variables);

@@ -3,21 +3,19 @@ import * as z from 'zod/mini';
 import type { Connection } from '../../contract/connections';
 import type { WebhookIngressVariable } from '../../contract/environment';
 import type { LogLevel } from '../../contract/vocabulary';
-import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, wholeNumber } from '../../configuration';
+import { ConfigError, connectionsFrom, logLevel, optionalText, parseVariables, requiredQueueUrl, secretTtlSeconds } from '../../configuration';
 
 /**
  * The webhook ingress's configuration (contract section 9), validated once at start-up. A bad value stops start-up
  * with a {@link ConfigError} naming the variable, and the connection where the connections file is at fault.
  */
 
-const queueUrl = z.url({ error: (issue) => (issue.input === undefined ? 'is required (an SQS queue URL)' : 'must be an SQS queue URL') });
-
 const variables = {
   CONNECTIONS_FILE: optionalText,
   CONNECTIONS: optionalText,
-  ONBOARDING_QUEUE_URL: queueUrl,
-  DEAD_LETTER_QUEUE_URL: queueUrl,
-  SECRET_TTL_SECONDS: z._default(wholeNumber(0, 86_400), 300),
+  ONBOARDING_QUEUE_URL: requiredQueueUrl,
+  DEAD_LETTER_QUEUE_URL: requiredQueueUrl,
+  SECRET_TTL_SECONDS: secretTtlSeconds,
   LOG_LEVEL: logLevel,
 } satisfies Record<WebhookIngressVariable, z.ZodMiniType>;
 const environment = z.object(variables);
